@@ -1,0 +1,98 @@
+"""The one calculator factory: every ASE calculator of the pipeline is made here.
+
+Only this module imports GPAW.  ``settings`` is the validated ``calculator``
+section of the config (see ``workflow/schemas/config.schema.yaml``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from ase import Atoms
+from ase.calculators.calculator import Calculator
+
+System = Literal["bulk", "slab", "atom"]
+
+
+def _emt_elements() -> set[str]:
+    from ase.calculators.emt import parameters
+
+    return set(parameters)
+
+
+def _gpaw_setup_elements(xc: str) -> set[str]:
+    import gpaw
+
+    found = set()
+    for folder in gpaw.setup_paths:
+        for f in Path(folder).glob(f"*.{xc}*"):
+            found.add(f.name.split(".")[0])
+    return found
+
+
+def unsupported_elements(symbols: list[str], settings: dict) -> list[str]:
+    """Elements the configured calculator cannot treat (no PAW setup, no EMT parameters)."""
+    name = settings["name"]
+    if name == "emt":
+        known = _emt_elements()
+    elif name == "gpaw":
+        known = _gpaw_setup_elements(settings["xc"])
+    else:
+        raise ValueError(f"unknown calculator {name!r}")
+    return sorted(set(symbols) - known)
+
+
+def make_calculator(
+    settings: dict,
+    system: System,
+    atoms: Atoms | None = None,
+    txt: str | Path | None = None,
+) -> Calculator:
+    """Build the calculator for one calculation.
+
+    ``system`` picks the k-points: ``bulk`` periodic in 3D, ``slab`` periodic in
+    the surface plane (one k-point along the normal, dipole correction if asked),
+    ``atom`` a spin-polarized isolated atom at the Gamma point.
+    ``txt`` is where GPAW writes its log (``None`` for silence).
+    """
+    name = settings["name"]
+    if name == "emt":
+        from ase.calculators.emt import EMT
+
+        return EMT()
+    if name != "gpaw":
+        raise ValueError(f"unknown calculator {name!r}; choose gpaw or emt")
+    from gpaw import GPAW, PW, Mixer, MixerSum
+
+    kwargs: dict = {
+        "xc": settings["xc"],
+        "txt": str(txt) if txt is not None else None,
+        "maxiter": settings["maxiter"],
+        "convergence": {"energy": settings["energy_convergence_eV"]},
+        "occupations": {
+            "name": settings["smearing"]["name"],
+            "width": settings["smearing"]["width_eV"],
+        },
+        "symmetry": {"point_group": True, "time_reversal": True},
+    }
+    if settings["mode"] == "pw":
+        kwargs["mode"] = PW(settings["ecut_eV"])
+    else:
+        kwargs["mode"] = "lcao"
+        kwargs["basis"] = settings["basis"]
+    spin = system == "atom" or settings["spinpol"]
+    kwargs["spinpol"] = spin
+    mixer = settings["mixer"]
+    mixer_cls = MixerSum if spin else Mixer
+    kwargs["mixer"] = mixer_cls(mixer["beta"], mixer["nmaxold"], mixer["weight"])
+    if system == "atom":
+        kwargs["kpts"] = (1, 1, 1)
+        kwargs["hund"] = True
+    else:
+        kwargs["kpts"] = {"density": settings["kpt_density"], "gamma": True}
+    if system == "slab" and settings["dipole_correction"]:
+        kwargs["poissonsolver"] = {"dipolelayer": "xy"}
+    if settings.get("parallel"):
+        kwargs["parallel"] = settings["parallel"]
+    return GPAW(**kwargs)

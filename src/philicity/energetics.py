@@ -1,0 +1,37 @@
+"""Pure energy formulas: numbers in, numbers out.  Energies in eV, areas in angstrom^2."""
+
+from __future__ import annotations
+
+EV_PER_A2_TO_J_PER_M2 = 16.021766339  # 1 eV/angstrom^2 = 16.0218 J/m^2
+
+
+def binding_energy(e_slab_adatom: float, e_slab: float, e_reference: float) -> float:
+    """E_b = E(slab+M) - E(slab) - E_ref(M), in eV; negative means favourable.
+
+    ``e_reference`` is the isolated spin-polarized atom (literature convention)
+    or the bulk metal energy per atom (thermodynamic convention).
+    """
+    return e_slab_adatom - e_slab - e_reference
+
+
+def energy_per_atom(e_total: float, n_atoms: int) -> float:
+    """E / N in eV per atom."""
+    if n_atoms <= 0:
+        raise ValueError("n_atoms must be positive")
+    return e_total / n_atoms
+
+
+def surface_energy(e_slab: float, n_atoms: int, e_bulk_per_atom: float, area_A2: float) -> float:
+    """gamma = (E_slab - N e_bulk) / (2 A), in J/m^2, for a slab with two equal faces.
+
+    Exact for stoichiometric slabs; for off-stoichiometric ones it is the
+    per-atom approximation (documented; used only to order terminations).
+    """
+    if area_A2 <= 0:
+        raise ValueError("area must be positive")
+    return (e_slab - n_atoms * e_bulk_per_atom) / (2.0 * area_A2) * EV_PER_A2_TO_J_PER_M2
+
+
+def difference_to_baseline(e_b: float, e_b_baseline: float) -> float:
+    """dE = E_b(coating) - E_b(metal on its own surface), eV; negative means M-philic."""
+    return e_b - e_b_baseline

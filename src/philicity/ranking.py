@@ -1,0 +1,103 @@
+"""Site tables and the ranking: records in, pandas tables out (no file access here)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from philicity.energetics import binding_energy, difference_to_baseline
+
+SITE_COLUMNS = ["coating", "formula", "miller", "termination", "site", "site_kind",
+                "E_b_atom_eV", "E_b_bulk_eV", "flags"]
+RANKING_COLUMNS = ["rank", "coating", "formula", "miller", "best_site", "E_b_atom_eV",
+                   "E_b_bulk_eV", "dE_vs_baseline_eV", "W_ad_J_m2", "theta_deg",
+                   "wetting_regime", "score", "flags", "status", "settings_hash"]
+
+
+def site_rows(adsorbates: list[dict], formula: dict[str, str], e_atom: float,
+              e_bulk_atom: float) -> pd.DataFrame:
+    """One row per relaxed site with E_b vs the isolated atom and vs bulk metal (eV)."""
+    rows = []
+    for rec in adsorbates:
+        ok = rec["status"] == "ok" and rec.get("energy_eV") is not None
+        flags = list(rec.get("flags", []))
+        if rec["status"] != "ok":
+            flags.append(f"failed: {rec.get('reason', '')}")
+        rows.append({
+            "coating": rec["name"],
+            "formula": formula.get(rec["name"], ""),
+            "miller": rec["miller"],
+            "termination": rec["termination"],
+            "site": rec["site"],
+            "site_kind": rec["site_kind"],
+            "E_b_atom_eV": binding_energy(rec["energy_eV"], rec["E_clean_slab_eV"], e_atom)
+            if ok else None,
+            "E_b_bulk_eV": binding_energy(rec["energy_eV"], rec["E_clean_slab_eV"], e_bulk_atom)
+            if ok else None,
+            "flags": "; ".join(flags),
+        })
+    df = pd.DataFrame(rows, columns=SITE_COLUMNS)
+    return df.sort_values(["coating", "miller", "termination", "site"], kind="stable",
+                          ignore_index=True)
+
+
+def best_sites(table: pd.DataFrame) -> pd.DataFrame:
+    """Per coating, the unflagged site with the lowest E_b vs the atom (over all facets)."""
+    clean = table[(table["flags"] == "") & table["E_b_atom_eV"].notna()]
+    if clean.empty:
+        return clean
+    idx = clean.groupby("coating")["E_b_atom_eV"].idxmin()
+    return clean.loc[idx].set_index("coating")
+
+
+def score(dE_vs_baseline_eV: float | None, theta_deg: float | None, weights: dict) -> float | None:
+    """Score (higher = more metal-philic) = w_binding * (-dE_vs_baseline / 1 eV)
+    + w_wetting * cos(theta); a missing term counts zero, all missing gives None."""
+    terms = []
+    if dE_vs_baseline_eV is not None and not math.isnan(dE_vs_baseline_eV):
+        terms.append(-weights["binding"] * dE_vs_baseline_eV)
+    if theta_deg is not None and not math.isnan(theta_deg):
+        terms.append(weights["wetting"] * math.cos(math.radians(theta_deg)))
+    return sum(terms) if terms else None
+
+
+def ranking(candidates: list[dict], table: pd.DataFrame, baseline_E_b_atom_eV: float | None,
+            weights: dict, settings_hash_: str) -> pd.DataFrame:
+    """One row per coating, sorted by score; failed candidates at the bottom with the reason."""
+    best = best_sites(table)
+    rows = []
+    for cand in candidates:
+        name = cand["name"]
+        sub = table[table["coating"] == name]
+        n_flagged = int((sub["flags"] != "").sum())
+        flag_text = "; ".join(f"{r.site}@{r.miller}: {r.flags}" for r in sub.itertuples()
+                              if r.flags)
+        row = {"coating": name, "formula": cand.get("formula", ""), "miller": "",
+               "best_site": "", "E_b_atom_eV": None, "E_b_bulk_eV": None,
+               "dE_vs_baseline_eV": None, "W_ad_J_m2": None, "theta_deg": None,
+               "wetting_regime": None, "score": None,
+               "flags": f"{n_flagged}/{len(sub)} sites flagged: {flag_text}" if n_flagged else "",
+               "settings_hash": settings_hash_}
+        if cand["status"] != "ok":
+            row["status"] = f"failed: {cand['reason']}"
+        elif name not in best.index:
+            row["status"] = ("failed: no site relaxed without a flag" if len(sub)
+                             else "failed: no sites")
+        else:
+            b = best.loc[name]
+            d = (difference_to_baseline(b["E_b_atom_eV"], baseline_E_b_atom_eV)
+                 if baseline_E_b_atom_eV is not None else None)
+            row.update(miller=b["miller"], best_site=b["site"], E_b_atom_eV=b["E_b_atom_eV"],
+                       E_b_bulk_eV=b["E_b_bulk_eV"], dE_vs_baseline_eV=d,
+                       score=score(d, None, weights), status="ok")
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return pd.DataFrame(columns=RANKING_COLUMNS)
+    df["_failed"] = df["status"] != "ok"
+    df = df.sort_values(["_failed", "score", "coating"], ascending=[True, False, True],
+                        na_position="last", kind="stable", ignore_index=True)
+    df["rank"] = [i + 1 if not failed else None for i, failed in enumerate(df["_failed"])]
+    df["rank"] = df["rank"].astype("Int64")
+    return df[RANKING_COLUMNS]

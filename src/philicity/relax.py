@@ -1,0 +1,125 @@
+"""Checkpointed relaxations and single points with any ASE calculator.
+
+A relaxation appends every step to a checkpoint trajectory that lives outside
+Snakemake's declared outputs; a rerun after a kill starts from its last frame.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.calculator import Calculator
+from ase.io import Trajectory, read
+from ase.optimize import BFGS, FIRE, LBFGS
+
+OPTIMIZERS = {"BFGS": BFGS, "FIRE": FIRE, "LBFGS": LBFGS}
+
+
+@dataclass
+class Outcome:
+    """What a calculation produced: energy (eV), max force (eV/A), steps and flags."""
+
+    atoms: Atoms
+    energy_eV: float | None
+    fmax_eV_A: float | None
+    steps: int = 0
+    resumed_steps: int = 0
+    relax_converged: bool = True
+    scf_converged: bool = True
+    error: str | None = None
+    wall_s: float = 0.0
+    scf_iterations: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _is_scf_failure(exc: Exception) -> bool:
+    return type(exc).__name__ in {"KohnShamConvergenceError", "SCFConvergenceError"}
+
+
+def _max_force(atoms: Atoms) -> float:
+    forces = atoms.get_forces()  # constrained forces are zero
+    return float(np.linalg.norm(forces, axis=1).max()) if len(forces) else 0.0
+
+
+def _scf_iterations(calc: Calculator) -> int | None:
+    try:
+        return int(calc.get_number_of_iterations())
+    except Exception:
+        return None
+
+
+def single_point(atoms: Atoms, calc: Calculator, forces: bool = True) -> Outcome:
+    """Energy (and forces) of ``atoms`` as they are."""
+    start = time.perf_counter()
+    atoms = atoms.copy()
+    atoms.calc = calc
+    try:
+        energy = float(atoms.get_potential_energy())
+        fmax = _max_force(atoms) if forces else None
+    except Exception as exc:
+        if not _is_scf_failure(exc):
+            raise
+        return Outcome(atoms, None, None, scf_converged=False, error=str(exc),
+                       wall_s=time.perf_counter() - start)
+    return Outcome(atoms, energy, fmax, wall_s=time.perf_counter() - start,
+                   scf_iterations=_scf_iterations(calc))
+
+
+def relax(
+    atoms: Atoms,
+    calc: Calculator,
+    fmax_eV_A: float,
+    steps: int,
+    checkpoint: str | Path,
+    optimizer: str = "BFGS",
+    log: str | Path | None = None,
+) -> Outcome:
+    """Relax ``atoms`` (respecting their constraints) to ``fmax_eV_A`` in at most ``steps``.
+
+    Each step is appended to ``checkpoint`` (an ASE trajectory). If it already
+    holds frames of the same system, the relaxation continues from the last one
+    and only the remaining steps are spent.
+    """
+    start = time.perf_counter()
+    checkpoint = Path(checkpoint)
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    atoms = atoms.copy()
+    resumed = 0
+    if checkpoint.exists() and checkpoint.stat().st_size > 0:
+        try:
+            frames = read(checkpoint, index=":")
+        except Exception:  # a frame cut by a kill: start afresh
+            frames = []
+        if frames and frames[-1].get_chemical_symbols() == atoms.get_chemical_symbols():
+            atoms.positions = frames[-1].positions
+            resumed = len(frames) - 1
+        else:
+            checkpoint.unlink()
+    atoms.calc = calc
+    opt_cls = OPTIMIZERS[optimizer]
+    traj = Trajectory(str(checkpoint), "a", atoms)
+    opt = opt_cls(atoms, logfile=str(log) if log else None)
+    opt.attach(traj)
+    scf_iterations = 0
+    try:
+        converged = bool(opt.run(fmax=fmax_eV_A, steps=max(steps - resumed, 0)))
+    except Exception as exc:
+        traj.close()
+        if not _is_scf_failure(exc):
+            raise
+        return Outcome(atoms, None, None, steps=opt.nsteps + resumed, resumed_steps=resumed,
+                       relax_converged=False, scf_converged=False, error=str(exc),
+                       wall_s=time.perf_counter() - start)
+    traj.close()
+    energy = float(atoms.get_potential_energy())
+    fmax = _max_force(atoms)
+    iterations = _scf_iterations(calc)
+    if iterations is not None:
+        scf_iterations += iterations
+    return Outcome(atoms, energy, fmax, steps=opt.nsteps + resumed, resumed_steps=resumed,
+                   relax_converged=converged or fmax <= fmax_eV_A,
+                   wall_s=time.perf_counter() - start, scf_iterations=scf_iterations or None)

@@ -1,0 +1,119 @@
+"""CIF in, validated bulk structure out.
+
+A candidate is one CIF file plus an optional sidecar YAML beside it
+(``X.cif`` + ``X.yaml``) with per-candidate options (Miller indices,
+termination choice, magnetic moments).  Every problem with the input raises
+:class:`CandidateError`, whose message names the file and the reason.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import yaml
+from ase import Atoms
+from pymatgen.core import Structure
+from pymatgen.io.ase import AseAtomsAdaptor
+from pymatgen.io.cif import CifParser
+from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+ALKALI = frozenset({"Li", "Na", "K", "Rb", "Cs"})
+SIDECAR_KEYS = {"miller", "termination", "magmoms", "note"}
+MIN_DISTANCE_A = 0.7  # two atoms closer than this (angstrom) mean a broken CIF
+
+
+class CandidateError(ValueError):
+    """A candidate's input cannot be used; the message names the file and the reason."""
+
+    def __init__(self, path: str | Path, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+def read_structure(path: str | Path) -> Structure:
+    """Read and validate one CIF: readable, one ordered structure, no overlapping atoms.
+
+    Returns the conventional standard cell (pymatgen ``SpacegroupAnalyzer``), so slabs
+    and Miller indices refer to the conventional lattice, as in the literature.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CandidateError(path, "file not found")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            structures = CifParser(path).parse_structures(primitive=False)
+    except Exception as exc:  # pymatgen raises many types for broken CIFs
+        raise CandidateError(path, f"not a readable CIF ({type(exc).__name__}: {exc})") from exc
+    if not structures or len(structures[0]) == 0:
+        raise CandidateError(path, "the CIF holds no structure")
+    structure = structures[0]
+    if not structure.is_ordered:
+        partial = sorted(
+            {f"{site.species}" for site in structure if not site.is_ordered}
+        )
+        raise CandidateError(
+            path,
+            "disordered structure (partial occupancies: "
+            + ", ".join(partial)
+            + "); supply an ordered supercell",
+        )
+    if len(structure) > 1:
+        dmat = structure.distance_matrix + np.eye(len(structure)) * 1e6
+        if dmat.min() < MIN_DISTANCE_A:
+            raise CandidateError(
+                path, f"atoms closer than {MIN_DISTANCE_A} A ({dmat.min():.2f} A): broken CIF"
+            )
+    try:
+        return SpacegroupAnalyzer(structure, symprec=0.01).get_conventional_standard_structure()
+    except Exception as exc:
+        raise CandidateError(path, f"symmetry analysis failed ({exc})") from exc
+
+
+def read_sidecar(cif_path: str | Path) -> dict:
+    """Read the optional ``X.yaml`` beside ``X.cif``; an empty dict when there is none."""
+    sidecar = Path(cif_path).with_suffix(".yaml")
+    if not sidecar.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(sidecar.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise CandidateError(sidecar, f"not valid YAML ({exc})") from exc
+    if not isinstance(data, dict):
+        raise CandidateError(sidecar, "must be a mapping of options")
+    unknown = set(data) - SIDECAR_KEYS
+    if unknown:
+        raise CandidateError(
+            sidecar, f"unknown keys {sorted(unknown)}; allowed: {sorted(SIDECAR_KEYS)}"
+        )
+    return data
+
+
+def elements(structure: Structure) -> list[str]:
+    """Chemical symbols in the structure, sorted."""
+    return sorted({el.symbol for el in structure.composition.elements})
+
+
+def contains_foreign_alkali(element_list: list[str], metal: str) -> bool:
+    """True when a coating holds an alkali metal other than the anode metal."""
+    return any(el in ALKALI and el != metal for el in element_list)
+
+
+def to_atoms(structure: Structure) -> Atoms:
+    """pymatgen Structure -> ASE Atoms (periodic in 3D)."""
+    atoms = AseAtomsAdaptor.get_atoms(structure)
+    atoms.pbc = True
+    return atoms
+
+
+def isolated_atom(symbol: str, box_A: float) -> Atoms:
+    """One atom in a slightly non-cubic box (edges box, box, 1.05 box in angstrom).
+
+    The broken cubic symmetry lets the spin-polarized atom find its Hund's-rule
+    ground state instead of a spherically averaged one.
+    """
+    cell = np.array([box_A, box_A, 1.05 * box_A])
+    return Atoms(symbol, positions=[cell / 2], cell=cell, pbc=False)

@@ -1,0 +1,64 @@
+"""Write the shipped CIFs from published experimental lattice parameters.
+
+Run once (`python structures/build_cifs.py`); the CIFs are committed. Sources
+are cited per entry in structures/README.md. Space groups use the standard
+settings of the International Tables (pymatgen takes origin choice 1 where there is a choice).
+"""
+
+from pathlib import Path
+
+from pymatgen.core import Lattice, Structure
+from pymatgen.io.cif import CifWriter
+
+HERE = Path(__file__).parent
+
+
+def cubic(sg, a, species, coords):
+    return Structure.from_spacegroup(sg, Lattice.cubic(a), species, coords)
+
+
+def hexagonal(sg, a, c, species, coords):
+    return Structure.from_spacegroup(sg, Lattice.hexagonal(a, c), species, coords)
+
+
+ANODES = {
+    "Li": cubic("Im-3m", 3.5093, ["Li"], [[0, 0, 0]]),
+    "Na": cubic("Im-3m", 4.2906, ["Na"], [[0, 0, 0]]),
+    "K": cubic("Im-3m", 5.328, ["K"], [[0, 0, 0]]),
+}
+
+COATINGS = {
+    "Ag": cubic("Fm-3m", 4.0862, ["Ag"], [[0, 0, 0]]),
+    "Au": cubic("Fm-3m", 4.0782, ["Au"], [[0, 0, 0]]),
+    "Cu": cubic("Fm-3m", 3.6149, ["Cu"], [[0, 0, 0]]),
+    "Al": cubic("Fm-3m", 4.0495, ["Al"], [[0, 0, 0]]),
+    "Pb": cubic("Fm-3m", 4.9502, ["Pb"], [[0, 0, 0]]),
+    "Zn": hexagonal("P6_3/mmc", 2.6649, 4.9468, ["Zn"], [[1 / 3, 2 / 3, 1 / 4]]),
+    "Mg": hexagonal("P6_3/mmc", 3.2094, 5.2108, ["Mg"], [[1 / 3, 2 / 3, 1 / 4]]),
+    # beta-Sn, I4_1/amd (pymatgen uses origin choice 1): Sn on 4a (0, 0, 0)
+    "Sn": Structure.from_spacegroup(
+        "I4_1/amd", Lattice.tetragonal(5.8318, 3.1818), ["Sn"], [[0, 0, 0]]
+    ),
+    "VN": cubic("Fm-3m", 4.139, ["V", "N"], [[0, 0, 0], [0.5, 0.5, 0.5]]),
+    "TiN": cubic("Fm-3m", 4.242, ["Ti", "N"], [[0, 0, 0], [0.5, 0.5, 0.5]]),
+    "graphite": hexagonal(
+        "P6_3/mmc", 2.464, 6.711, ["C", "C"], [[0, 0, 0.25], [1 / 3, 2 / 3, 0.25]]
+    ),
+    "LiC6": hexagonal("P6/mmm", 4.305, 3.706, ["Li", "C"], [[0, 0, 0], [1 / 3, 0, 0.5]]),
+    "Li3N": hexagonal(
+        "P6/mmm", 3.648, 3.875, ["N", "Li", "Li"], [[0, 0, 0], [0, 0, 0.5], [1 / 3, 2 / 3, 0]]
+    ),
+    "LiGa": cubic("Fd-3m", 6.195, ["Li", "Ga"], [[0, 0, 0], [0.5, 0.5, 0.5]]),
+    "Li2O": cubic("Fm-3m", 4.6114, ["O", "Li"], [[0, 0, 0], [0.25, 0.25, 0.25]]),
+    "LiF": cubic("Fm-3m", 4.0263, ["Li", "F"], [[0, 0, 0], [0.5, 0.5, 0.5]]),
+    "NaF": cubic("Fm-3m", 4.6342, ["Na", "F"], [[0, 0, 0], [0.5, 0.5, 0.5]]),
+    "Na2O": cubic("Fm-3m", 5.55, ["O", "Na"], [[0, 0, 0], [0.25, 0.25, 0.25]]),
+}
+
+if __name__ == "__main__":
+    for folder, table in (("anodes", ANODES), ("coatings", COATINGS)):
+        for name, structure in table.items():
+            path = HERE / folder / f"{name}.cif"
+            CifWriter(structure, symprec=0.01).write_file(path)
+            print(f"{path}: {structure.composition.reduced_formula}, {len(structure)} atoms,"
+                  f" nearest distance {min(d for row in structure.distance_matrix for d in row if d > 0):.3f} A")

@@ -1,0 +1,50 @@
+# One metal adatom per symmetry-distinct site, relaxed on the relaxed clean slab.
+from snakemake.exceptions import IncompleteCheckpointException
+
+
+rule relax_adsorbate:
+    input:
+        terminations=f"{surface()}/terminations.json",
+        clean=f"{surface()}/t{{term}}/clean/record.json",
+    output:
+        record=f"{surface()}/t{{term}}/{{metal}}/{{site}}/record.json",
+        structure=f"{surface()}/t{{term}}/{{metal}}/{{site}}/final.extxyz",
+    log:
+        f"{LOGS}/relax_adsorbate/{{kind}}/{{name}}/{{miller}}/t{{term}}/{{metal}}/{{site}}.log",
+    params:
+        job=lambda w, input, output: dict(
+            terminations_json=input.terminations,
+            clean_dir=Path(input.clean).parent,
+            site_id=f"t{w.term}-{w.site}",
+            metal=w.metal,
+            settings=SETTINGS,
+            outdir=Path(output.record).parent,
+            checkpoint=f"{CHECKPOINTS}/{w.kind}/{w.name}/{w.miller}/t{w.term}/{w.metal}/{w.site}.traj",
+            options=options_of(w.kind, w.name),
+        ),
+    resources:
+        mem_mb=8000,
+        runtime=480,
+    script:
+        "../scripts/run_job.py"
+
+
+def adsorbate_records(kind, name, metal):
+    """Site records of one substrate for one metal; resolved after select_termination ran.
+
+    An unfinished checkpoint contributes its flagged target instead of raising at once,
+    so a dry run lists every select_termination job, not only the first.
+    """
+    records = []
+    for miller in millers_of(kind, name):
+        try:
+            terms = checkpoints.select_termination.get(kind=kind, name=name, miller=miller)
+        except IncompleteCheckpointException as exc:
+            records.append(exc.targetfile)
+            continue
+        data = json.loads(Path(terms.output[0]).read_text())
+        for site in data.get("sites", []):
+            records.append(
+                f"{surface(kind, name, miller)}/t{site['termination']}/{metal}/{site['name']}/record.json"
+            )
+    return records
