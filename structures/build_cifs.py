@@ -60,5 +60,6 @@ if __name__ == "__main__":
         for name, structure in table.items():
             path = HERE / folder / f"{name}.cif"
             CifWriter(structure, symprec=0.01).write_file(path)
+            nearest = min(d for row in structure.distance_matrix for d in row if d > 0)
             print(f"{path}: {structure.composition.reduced_formula}, {len(structure)} atoms,"
-                  f" nearest distance {min(d for row in structure.distance_matrix for d in row if d > 0):.3f} A")
+                  f" nearest distance {nearest:.3f} A")

@@ -26,6 +26,12 @@ __all__ = ["check_candidate", "collect_database", "compute_atom", "compute_bulk"
            "relax_adsorbate", "relax_clean_slab", "report_metal", "select_termination"]
 
 
+def _outdir(path: str | Path) -> Path:
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def _calc_settings(settings: dict, options: dict | None = None) -> dict:
     """Calculator settings for one candidate: magnetic moments switch spin on."""
     calc = copy.deepcopy(settings["calculator"])
@@ -105,7 +111,7 @@ def check_candidate(cif: str | Path, name: str, options: dict, settings: dict,
 
 def compute_atom(metal: str, settings: dict, outdir: str | Path) -> dict:
     """Isolated spin-polarized atom in a box: the literature's E_b reference."""
-    outdir = Path(outdir)
+    outdir = _outdir(outdir)
     atoms = structures.isolated_atom(metal, settings["calculator"]["atom_box_A"])
     calc = calculators.make_calculator(settings["calculator"], "atom", txt=outdir / "calc.txt")
     outcome = single_point(atoms, calc, forces=False)
@@ -119,7 +125,7 @@ def compute_atom(metal: str, settings: dict, outdir: str | Path) -> dict:
 
 def compute_bulk(cif: str | Path, metal: str, settings: dict, outdir: str | Path) -> dict:
     """Bulk anode metal: energy per atom, with the lattice relaxed if the config asks."""
-    outdir = Path(outdir)
+    outdir = _outdir(outdir)
     atoms = structures.to_atoms(structures.read_structure(cif))
     calc = calculators.make_calculator(settings["calculator"], "bulk", txt=outdir / "calc.txt")
     if settings["bulk"]["relax_lattice"]:
@@ -233,7 +239,7 @@ def relax_clean_slab(terminations_json: str | Path, termination: int, settings: 
                      outdir: str | Path, checkpoint: str | Path,
                      options: dict | None = None) -> dict:
     """Relax one clean slab (bottom layers fixed)."""
-    outdir = Path(outdir)
+    outdir = _outdir(outdir)
     terms = read_json(terminations_json)
     entry = _termination(terms, termination)
     slab = jsonio.decode(entry["atoms"])
@@ -257,7 +263,7 @@ def relax_adsorbate(terminations_json: str | Path, clean_dir: str | Path, site_i
                     metal: str, settings: dict, outdir: str | Path, checkpoint: str | Path,
                     options: dict | None = None) -> dict:
     """Place one ``metal`` adatom on a site of the relaxed clean slab, relax, and flag."""
-    outdir = Path(outdir)
+    outdir = _outdir(outdir)
     terms = read_json(terminations_json)
     site = next(s for s in terms["sites"] if s["id"] == site_id)
     entry = _termination(terms, site["termination"])

@@ -25,6 +25,8 @@ rule relax_adsorbate:
     resources:
         mem_mb=8000,
         runtime=480,
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/run_job.py"
 

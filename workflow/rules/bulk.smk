@@ -20,6 +20,8 @@ rule check_candidate:
     resources:
         mem_mb=1000,
         runtime=5,
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/run_job.py"
 
@@ -36,6 +38,8 @@ rule compute_atom:
     resources:
         mem_mb=4000,
         runtime=30,
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/run_job.py"
 
@@ -56,5 +60,7 @@ rule compute_bulk:
     resources:
         mem_mb=4000,
         runtime=60,
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/run_job.py"

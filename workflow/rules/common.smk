@@ -36,7 +36,7 @@ for _metal in METALS:
     if not (STRUCTURES / "anodes" / f"{_metal}.cif").is_file():
         raise WorkflowError(
             f"config/config.yaml: key 'anodes': no structure for {_metal!r} "
-            f"({STRUCTURES / 'anodes' / (_metal + '.cif')} does not exist)"
+            f"({STRUCTURES / 'anodes' / f'{_metal}.cif'} does not exist)"
         )
 
 

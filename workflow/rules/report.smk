@@ -48,6 +48,8 @@ rule report_metal:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/run_job.py"
 
@@ -79,5 +81,7 @@ rule collect_database:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/run_job.py"

@@ -26,6 +26,8 @@ checkpoint select_termination:
     resources:
         mem_mb=4000,
         runtime=120,
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/run_job.py"
 
@@ -50,5 +52,7 @@ rule relax_clean_slab:
     resources:
         mem_mb=8000,
         runtime=240,
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/run_job.py"

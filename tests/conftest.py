@@ -1,0 +1,45 @@
+"""Shared fixtures: paths of the repository and small structures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# one BLAS thread per process, as the pipeline sets it
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+
+@pytest.fixture
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture
+def settings() -> dict:
+    """Validated settings with EMT and small slabs (the schema fills the rest)."""
+    from philicity import config
+
+    cfg = config.validate({
+        "presets": {"emt": {
+            "calculator": {"name": "emt"},
+            "slab": {"min_thickness_A": 4.0, "vacuum_A": 8.0, "min_lateral_A": 5.0,
+                     "fixed_layers": 1},
+        }},
+        "preset": "emt",
+    })
+    return config.settings(cfg)
+
+
+@pytest.fixture
+def ag100():
+    """Ag(100), 2x2, 2 layers, bottom layer fixed, from the shipped CIF."""
+    from philicity import slabs, structures
+
+    bulk = structures.read_structure(ROOT / "structures" / "coatings" / "Ag.cif")
+    raw = slabs.generate_terminations(bulk, (1, 0, 0), 4.0, 8.0)
+    return slabs.finish_slab(raw[0], 5.0, 1, 0.5, 100)

@@ -1,0 +1,58 @@
+"""Tiny real GPAW calculations, so the DFT path is always exercised (about a minute)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from philicity import calculators, config, jobs
+
+pytestmark = pytest.mark.gpaw
+
+gpaw = pytest.importorskip("gpaw", reason="GPAW is installed by scripts/install.sh")
+
+
+@pytest.fixture
+def tiny():
+    """Plane waves at 200 eV, Gamma-point-like k-mesh, a 2-layer Al(100) 2x2 slab."""
+    cfg = config.validate({"presets": {"tiny": {
+        "calculator": {"name": "gpaw", "mode": "pw", "ecut_eV": 200, "kpt_density": 1.0,
+                       "atom_box_A": 7.0, "energy_convergence_eV": 0.001},
+        "slab": {"min_thickness_A": 3.0, "vacuum_A": 7.0, "min_lateral_A": 5.0,
+                 "fixed_layers": 1},
+        "relax": {"fmax_eV_A": 0.1, "steps": 3},
+    }}, "preset": "tiny"})
+    return config.settings(cfg)
+
+
+def test_gpaw_knows_the_shipped_elements(tiny):
+    assert calculators.unsupported_elements(["Li", "Na", "K", "V", "N", "Ga"],
+                                            tiny["calculator"]) == []
+    assert calculators.unsupported_elements(["Og"], tiny["calculator"]) == ["Og"]
+
+
+def test_isolated_na_atom_is_spin_polarized(tmp_path, tiny):
+    rec = jobs.compute_atom("Na", tiny, tmp_path / "atom")
+    assert rec["scf_converged"] and rec["magmom"] == pytest.approx(1.0, abs=0.01)
+    assert (tmp_path / "atom" / "calc.txt").exists()
+
+
+def test_real_gpaw_relaxation_of_na_on_al100(tmp_path, tiny, root):
+    cif = tmp_path / "Al.cif"
+    shutil.copy(root / "structures/coatings/Al.cif", cif)
+    jobs.check_candidate(cif, "Al", {"termination": "lowest_energy"}, tiny, tmp_path / "c.json")
+    terms = jobs.select_termination(tmp_path / "c.json", cif, "100", tiny, tmp_path / "t.json")
+    assert terms["status"] == "ok" and terms["terminations"][0]["n_atoms"] == 8
+    clean = jobs.relax_clean_slab(tmp_path / "t.json", 0, tiny, tmp_path / "clean",
+                                  tmp_path / "ck" / "clean.traj")
+    hollow = next(s for s in terms["sites"] if s["kind"] == "hollow")
+    rec = jobs.relax_adsorbate(tmp_path / "t.json", tmp_path / "clean", hollow["id"], "Na",
+                               tiny, tmp_path / "ads", tmp_path / "ck" / "ads.traj")
+    atom = jobs.compute_atom("Na", tiny, tmp_path / "atom")
+    assert rec["scf_converged"] and rec["steps"] >= 1
+    assert rec["settings"]["calculator"]["name"] == "gpaw"
+    assert rec["versions"]["gpaw"] != "not installed"
+    e_b = rec["energy_eV"] - clean["energy_eV"] - atom["energy_eV"]
+    # Na binds to Al: negative, and within the physical range of an alkali adatom
+    assert -3.0 < e_b < -0.5

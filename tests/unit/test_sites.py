@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+from philicity import sites
+
+
+def test_fcc100_has_ontop_bridge_and_fourfold_hollow(ag100):
+    found = sites.find_sites(ag100)
+    assert sorted(s["kind"] for s in found) == ["bridge", "hollow", "ontop"]
+
+
+def test_fcc100_all_sites_unreduced(ag100):
+    every = sites.find_sites(ag100, symm_reduce=0.0)
+    kinds = [s["kind"] for s in every]
+    # 2x2 cell: 4 top atoms, 8 bridges, 4 hollows
+    assert kinds.count("ontop") == 4 and kinds.count("bridge") == 8 and kinds.count("hollow") == 4
+
+
+def test_classify_square_lattice_points(ag100):
+    top = ag100.positions[ag100.positions[:, 2].argmax()]
+    a = 4.0862 / np.sqrt(2)
+    assert sites.classify_site(ag100, top[:2]) == "ontop"
+    assert sites.classify_site(ag100, top[:2] + [a / 2, 0]) == "bridge"
+    assert sites.classify_site(ag100, top[:2] + [a / 2, a / 2]) == "hollow"
+    # centroid of a right triangle of top atoms: no high-symmetry site
+    assert sites.classify_site(ag100, top[:2] + [a / 3, a / 3]) is None
+
+
+def test_adatom_height_ontop_is_bond_length(ag100):
+    top = ag100.positions[ag100.positions[:, 2].argmax()]
+    d = sites.bond_length("Na", "Ag")  # 1.66 + 1.45 = 3.11 A
+    assert d == pytest.approx(3.11, abs=0.01)
+    h = sites.adatom_height(ag100, top[:2], "Na")
+    assert h - top[2] == pytest.approx(d, abs=1e-6)
+
+
+def test_adatom_height_hollow_hand_computed(ag100):
+    top = ag100.positions[ag100.positions[:, 2].argmax()]
+    a = 4.0862 / np.sqrt(2)
+    d = sites.bond_length("Na", "Ag")
+    r = a / np.sqrt(2)  # lateral distance from the four-fold hollow to its 4 atoms
+    h = sites.adatom_height(ag100, top[:2] + [a / 2, a / 2], "Na")
+    assert h - top[2] == pytest.approx(np.sqrt(d**2 - r**2), abs=1e-6)
+
+
+def test_place_adatom_tags(ag100):
+    site = sites.find_sites(ag100)[0]
+    atoms = sites.place_adatom(ag100, site, "Na")
+    assert len(atoms) == len(ag100) + 1
+    assert atoms.get_tags()[-1] == 2 and atoms[-1].symbol == "Na"
+
+
+def test_lateral_distances_minimum_image():
+    cell = np.diag([4.0, 4.0, 10.0])
+    d = sites.lateral_distances(cell, np.array([[3.9, 0.0, 0.0]]), np.array([0.1, 0.0]))
+    assert d[0] == pytest.approx(0.2)

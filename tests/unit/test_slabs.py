@@ -1,0 +1,52 @@
+import numpy as np
+import pytest
+
+from philicity import slabs, structures
+
+
+def test_miller_round_trip():
+    assert slabs.miller_to_str((1, -1, 0)) == "1-10"
+    assert slabs.str_to_miller("1-10") == (1, -1, 0)
+    assert slabs.str_to_miller("001") == (0, 0, 1)
+    with pytest.raises(ValueError):
+        slabs.str_to_miller("10")
+
+
+def test_layer_index_groups_heights():
+    z = np.array([0.0, 0.1, 2.0, 2.05, 4.1])
+    assert slabs.layer_index(z, 0.5).tolist() == [0, 0, 1, 1, 2]
+
+
+def test_lateral_repeats_square_and_hexagonal():
+    # square 2.889 A: 2 repeats reach 5.78 >= 5.5
+    assert slabs.lateral_repeats(np.diag([2.889, 2.889, 20.0]), 5.5) == (2, 2)
+    # hexagonal a = 2.556 A: image distance is a sin(60) = 2.214 A, so 3 repeats for 5.5 A
+    a = 2.556
+    cell = np.array([[a, 0, 0], [-a / 2, a * np.sqrt(3) / 2, 0], [0, 0, 20]])
+    assert slabs.lateral_repeats(cell, 5.5) == (3, 3)
+
+
+def test_ag100_slab_is_square_fixed_and_tagged(ag100):
+    assert ag100.info["n_layers"] == 2
+    assert len(ag100) == 8  # 2x2 cell, 2 layers
+    a, b = ag100.cell.lengths()[:2]
+    assert a == pytest.approx(5.779, abs=1e-3) and b == pytest.approx(5.779, abs=1e-3)
+    assert (ag100.get_tags() == 0).sum() == 4  # bottom layer fixed
+    assert len(ag100.constraints[0].index) == 4
+    assert slabs.surface_area(ag100) == pytest.approx(5.779**2, rel=1e-3)
+
+
+def test_cu111_primitive_surface_cell(root):
+    bulk = structures.read_structure(root / "structures/coatings/Cu.cif")
+    slab = slabs.finish_slab(slabs.generate_terminations(bulk, (1, 1, 1), 5.0, 10.0)[0],
+                             5.0, 2, 0.5, 100)
+    # a = 2.556 A hexagonal cell repeated 3x3 (height 2.214 A per repeat), 3 layers
+    assert len(slab) == 27
+    assert slabs.is_stoichiometric(slab, bulk)
+
+
+def test_max_atoms_guard(root):
+    bulk = structures.read_structure(root / "structures/coatings/Cu.cif")
+    raw = slabs.generate_terminations(bulk, (1, 1, 1), 5.0, 10.0)
+    with pytest.raises(slabs.SlabError, match="max_atoms"):
+        slabs.finish_slab(raw[0], 5.0, 2, 0.5, 10)

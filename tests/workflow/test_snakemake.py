@@ -1,0 +1,126 @@
+"""The Snakemake workflow: dry runs of the shipped screen and a real EMT run end to end."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.workflow
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run snakemake in ``workdir`` (with a copy of the shipped config/, as a user would)."""
+    if not (workdir / "config").exists():
+        shutil.copytree(ROOT / "config", workdir / "config")
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"),
+           "--directory", str(workdir), *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def planned(proc: subprocess.CompletedProcess) -> set[tuple[str, str]]:
+    """(rule, wildcards) of every job a dry run plans."""
+    text = proc.stdout + proc.stderr
+    jobs = set()
+    for block in re.split(r"\n(?=(?:local)?(?:rule|checkpoint) )", text):
+        head = re.match(r"(?:local)?(?:rule|checkpoint) (\w+):", block)
+        wc = re.search(r"wildcards: (.*)", block)
+        if head:
+            jobs.add((head.group(1), wc.group(1).strip() if wc else ""))
+    return jobs
+
+
+def test_dry_run_lists_every_shipped_coating_for_both_metals(tmp_path):
+    proc = snakemake(tmp_path, "-n", "--config", f"structures_dir={ROOT / 'structures'}")
+    jobs = planned(proc)
+    coatings = sorted(p.stem for p in (ROOT / "structures/coatings").glob("*.cif"))
+    assert len(coatings) >= 18
+    for name in coatings:
+        assert ("check_candidate", f"kind=coatings, name={name}") in jobs, name
+        assert any(r == "select_termination" and f"name={name}," in w for r, w in jobs), name
+    for metal in ("Li", "Na"):
+        assert ("compute_atom", f"metal={metal}") in jobs
+        assert ("report_metal", f"metal={metal}") in jobs
+        for miller in ("110", "100"):  # the baseline surfaces
+            assert ("select_termination", f"kind=anodes, name={metal}, miller={miller}") in jobs
+    assert not any("metal=K" in w for _, w in jobs)  # K only on request
+
+
+def test_a_dropped_cif_adds_its_jobs(tmp_path):
+    structures = tmp_path / "structures"
+    shutil.copytree(ROOT / "structures", structures)
+    shutil.copy(structures / "coatings/Ag.cif", structures / "coatings/MyAg.cif")
+    proc = snakemake(tmp_path, "-n", "--config", f"structures_dir={structures}")
+    jobs = planned(proc)
+    assert ("check_candidate", "kind=coatings, name=MyAg") in jobs
+    assert ("select_termination", "kind=coatings, name=MyAg, miller=001") in jobs
+
+
+def test_config_error_names_the_key_before_any_job(tmp_path):
+    proc = snakemake(tmp_path, "-n", "--config", "anodes=Na", check=False)
+    assert proc.returncode != 0
+    assert "key 'anodes'" in proc.stdout + proc.stderr
+
+
+def test_unknown_anode_is_refused_before_any_job(tmp_path):
+    proc = snakemake(tmp_path, "-n", "--config", "anodes=[Xx]", check=False)
+    assert proc.returncode != 0
+    assert "no structure for 'Xx'" in proc.stdout + proc.stderr
+
+
+EMT_CONFIG = """
+anodes: [Al]
+preset: emt
+presets:
+  emt:
+    calculator: {name: emt}
+    slab: {min_thickness_A: 4.0, vacuum_A: 8.0, min_lateral_A: 5.0, fixed_layers: 1}
+    relax: {fmax_eV_A: 0.05, steps: 100}
+"""
+
+
+def test_emt_screen_end_to_end_with_a_broken_cif(tmp_path):
+    """Al stands in for the anode and Cu, Ag for coatings (EMT knows them); a broken CIF
+    fails its row only, and the rest of the screen completes."""
+    s = tmp_path / "structures"
+    (s / "anodes").mkdir(parents=True)
+    (s / "coatings").mkdir()
+    shutil.copy(ROOT / "structures/coatings/Al.cif", s / "anodes/Al.cif")
+    for name in ("Cu", "Ag"):
+        shutil.copy(ROOT / f"structures/coatings/{name}.cif", s / f"coatings/{name}.cif")
+    shutil.copy(ROOT / "structures/coatings/Ag.yaml", s / "coatings/Ag.yaml")
+    (s / "coatings/Broken.cif").write_text("data_broken\n_cell_length_a 4.0\nloop_\n")
+    (tmp_path / "emt.yaml").write_text(EMT_CONFIG)
+    args = ["--configfile", str(tmp_path / "emt.yaml"), "--config", f"structures_dir={s}",
+            "--cores", "2", "--keep-going"]
+    snakemake(tmp_path, *args)
+    sites = pd.read_csv(tmp_path / "results/sites/Al.csv")
+    assert list(sites.columns) == ["coating", "formula", "miller", "termination", "site",
+                                   "site_kind", "E_b_atom_eV", "E_b_bulk_eV", "flags"]
+    assert set(sites["coating"]) == {"Cu", "Ag"}
+    assert set(sites["site_kind"]) == {"ontop", "bridge", "hollow"}
+    ranking = pd.read_csv(tmp_path / "results/ranking/Al.csv")
+    assert ranking["coating"].tolist()[-1] == "Broken"
+    broken = ranking.iloc[-1]
+    assert broken["status"].startswith("failed:") and "Broken.cif" in broken["status"]
+    ok = ranking[ranking["status"] == "ok"]
+    assert len(ok) == 2 and ok["rank"].tolist() == [1, 2]
+    assert ok["score"].is_monotonic_decreasing
+    assert ok["W_ad_J_m2"].isna().all()  # filled by the interface stage, not zero
+    assert (ok["best_site"].str.contains("hollow")).all()  # Ag/Cu(100): four-fold hollow
+    assert (tmp_path / "results/ranking/Al.md").read_text().startswith("# Al")
+    assert (tmp_path / "results/calculations.db").stat().st_size > 0
+    # nothing left to do, and a rerun keeps the finished results
+    before = (tmp_path / "results/sites/Al.csv").stat().st_mtime
+    proc = snakemake(tmp_path, *args, "-n")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+    assert (tmp_path / "results/sites/Al.csv").stat().st_mtime == before
