@@ -10,4 +10,4 @@ echo "== ruff"
 echo "== snakemake --lint (advice only: it objects to input functions beside rules)"
 .venv/bin/snakemake --lint 2>&1 | grep -E '^\s+\* ' | sort | uniq -c || true
 echo "== pytest"
-exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
+exec .venv/bin/python -m pytest -p no:cacheprovider --durations=8 "$@"
