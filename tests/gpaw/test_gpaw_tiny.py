@@ -56,3 +56,16 @@ def test_real_gpaw_relaxation_of_na_on_al100(tmp_path, tiny, root):
     e_b = rec["energy_eV"] - clean["energy_eV"] - atom["energy_eV"]
     # Na binds to Al: negative, and within the physical range of an alkali adatom
     assert -3.0 < e_b < -0.5
+
+
+def test_factory_builds_lcao_and_dipole_corrected_pw(tiny):
+    from ase.build import fcc100
+
+    slab = fcc100("Al", (1, 1, 2), vacuum=4.0)
+    lcao = calculators.make_calculator({**tiny["calculator"], "mode": "lcao", "basis": "sz"},
+                                       "slab")
+    assert "lcao" in str(lcao.parameters.mode).lower() and "sz" in str(lcao.parameters.basis)
+    pw = calculators.make_calculator({**tiny["calculator"], "dipole_correction": True}, "slab")
+    assert "dipolelayer" in str(pw.parameters.poissonsolver)
+    slab.calc = lcao
+    assert slab.get_potential_energy() < 0  # a real LCAO single point, 2 Al atoms
