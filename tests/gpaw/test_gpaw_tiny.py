@@ -62,9 +62,9 @@ def test_factory_builds_lcao_and_dipole_corrected_pw(tiny):
     from ase.build import fcc100
 
     slab = fcc100("Al", (1, 1, 2), vacuum=4.0)
-    lcao = calculators.make_calculator({**tiny["calculator"], "mode": "lcao", "basis": "sz"},
+    lcao = calculators.make_calculator({**tiny["calculator"], "mode": "lcao", "basis": "dzp"},
                                        "slab")
-    assert "lcao" in str(lcao.parameters.mode).lower() and "sz" in str(lcao.parameters.basis)
+    assert "lcao" in str(lcao.parameters.mode).lower() and "dzp" in str(lcao.parameters.basis)
     pw = calculators.make_calculator({**tiny["calculator"], "dipole_correction": True}, "slab")
     assert "dipolelayer" in str(pw.parameters.poissonsolver)
     slab.calc = lcao
