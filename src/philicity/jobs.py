@@ -74,10 +74,14 @@ def _record(kind: str, outcome: Outcome | None, settings: dict, **fields) -> dic
     return rec
 
 
-def _finish(outdir: Path, rec: dict, outcome: Outcome | None) -> None:
-    """Write the structure, then the record last: a record means the folder is complete."""
+def _finish(outdir: Path, rec: dict, outcome: Outcome | None,
+            checkpoint: str | Path | None = None) -> None:
+    """Write the structure, keep the trajectory, and write the record last: a record
+    means the folder is complete."""
     if outcome is not None:
         write_atoms(outdir / "final.extxyz", outcome.atoms)
+    if checkpoint is not None and Path(checkpoint).exists():
+        Path(checkpoint).replace(outdir / "relax.traj")
     write_json(outdir / "record.json", rec)
 
 
@@ -235,6 +239,17 @@ def _termination(terminations: dict, index: int) -> dict:
     return next(t for t in terminations["terminations"] if t["index"] == index)
 
 
+def _relax_slab(atoms: Atoms, settings: dict, options: dict | None, outdir: Path,
+                checkpoint: str | Path) -> Outcome:
+    """Relax a slab (with or without adatom) with the configured calculator and optimizer."""
+    _apply_magmoms(atoms, options)
+    calc = calculators.make_calculator(_calc_settings(settings, options), "slab",
+                                       txt=outdir / "calc.txt")
+    rx = settings["relax"]
+    return relax(atoms, calc, rx["fmax_eV_A"], rx["steps"], checkpoint, rx["optimizer"],
+                 log=outdir / "opt.log")
+
+
 def relax_clean_slab(terminations_json: str | Path, termination: int, settings: dict,
                      outdir: str | Path, checkpoint: str | Path,
                      options: dict | None = None) -> dict:
@@ -242,20 +257,12 @@ def relax_clean_slab(terminations_json: str | Path, termination: int, settings: 
     outdir = _outdir(outdir)
     terms = read_json(terminations_json)
     entry = _termination(terms, termination)
-    slab = jsonio.decode(entry["atoms"])
-    _apply_magmoms(slab, options)
-    calc = calculators.make_calculator(_calc_settings(settings, options), "slab",
-                                       txt=outdir / "calc.txt")
-    rx = settings["relax"]
-    outcome = relax(slab, calc, rx["fmax_eV_A"], rx["steps"], checkpoint, rx["optimizer"],
-                    log=outdir / "opt.log")
+    outcome = _relax_slab(jsonio.decode(entry["atoms"]), settings, options, outdir, checkpoint)
     rec = _record("clean_slab", outcome, settings, name=terms["name"], miller=terms["miller"],
                   termination=termination, area_A2=entry["area_A2"])
     if outcome.energy_eV is None:
         rec.update(status="failed", reason="clean slab SCF did not converge")
-    _finish(outdir, rec, outcome)
-    if checkpoint and Path(checkpoint).exists():
-        Path(checkpoint).replace(outdir / "relax.traj")
+    _finish(outdir, rec, outcome, checkpoint)
     return rec
 
 
@@ -279,12 +286,7 @@ def relax_adsorbate(terminations_json: str | Path, clean_dir: str | Path, site_i
     clean.set_constraint(jsonio.decode(entry["atoms"]).constraints)
     clean.set_tags(jsonio.decode(entry["atoms"]).get_tags())
     initial = sites.place_adatom(clean, site, metal, settings["sites"]["height_scale"])
-    _apply_magmoms(initial, options)
-    calc = calculators.make_calculator(_calc_settings(settings, options), "slab",
-                                       txt=outdir / "calc.txt")
-    rx = settings["relax"]
-    outcome = relax(initial, calc, rx["fmax_eV_A"], rx["steps"], checkpoint, rx["optimizer"],
-                    log=outdir / "opt.log")
+    outcome = _relax_slab(initial, settings, options, outdir, checkpoint)
     flags = quality.site_flags(initial, outcome.atoms, clean, entry.get("all_sites", []),
                                site["kind"], settings["quality"], outcome.scf_converged,
                                outcome.relax_converged)
@@ -292,9 +294,7 @@ def relax_adsorbate(terminations_json: str | Path, clean_dir: str | Path, site_i
                   E_clean_slab_eV=clean_rec["energy_eV"],
                   adatom_start_A=initial.positions[-1].tolist(),
                   adatom_final_A=outcome.atoms.positions[-1].tolist())
-    _finish(outdir, rec, outcome)
-    if Path(checkpoint).exists():
-        Path(checkpoint).replace(outdir / "relax.traj")
+    _finish(outdir, rec, outcome, checkpoint)
     return rec
 
 
