@@ -74,7 +74,9 @@ def make_calculator(
             "name": settings["smearing"]["name"],
             "width": settings["smearing"]["width_eV"],
         },
-        "symmetry": {"point_group": True, "time_reversal": True},
+        # Slabs relax: an atom leaving a mirror plane would raise GPAW's
+        # SymmetryBrokenError mid-relaxation, so only time reversal is used there.
+        "symmetry": {"point_group": system == "bulk", "time_reversal": True},
     }
     if settings["mode"] == "pw":
         kwargs["mode"] = PW(settings["ecut_eV"])

@@ -69,3 +69,19 @@ def test_factory_builds_lcao_and_dipole_corrected_pw(tiny):
     assert "dipolelayer" in str(pw.parameters.poissonsolver)
     slab.calc = lcao
     assert slab.get_potential_energy() < 0  # a real LCAO single point, 2 Al atoms
+
+
+def test_slab_relaxation_survives_broken_symmetry(tiny):
+    """A rattled bcc(110) slab breaks GPAW's point group mid-relaxation; slabs therefore
+    use time-reversal symmetry only (a real run once failed with SymmetryBrokenError)."""
+    from ase.build import bcc110
+    from ase.constraints import FixAtoms
+    from ase.optimize import BFGS
+
+    slab = bcc110("Na", (2, 1, 2), a=4.29, vacuum=4.0)
+    slab.set_constraint(FixAtoms(indices=[0, 1]))
+    slab.rattle(0.05, seed=1)
+    slab.calc = calculators.make_calculator(tiny["calculator"], "slab")
+    assert "point_group=False" in str(slab.calc.parameters.symmetry)
+    BFGS(slab, logfile=None).run(fmax=0.1, steps=2)
+    assert slab.get_potential_energy() < 0
