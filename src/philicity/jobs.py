@@ -283,8 +283,9 @@ def relax_adsorbate(terminations_json: str | Path, clean_dir: str | Path, site_i
         _finish(outdir, rec, None)
         return rec
     clean = read(Path(clean_dir) / "final.extxyz")
-    clean.set_constraint(jsonio.decode(entry["atoms"]).constraints)
-    clean.set_tags(jsonio.decode(entry["atoms"]).get_tags())
+    unrelaxed = jsonio.decode(entry["atoms"])  # carries the fixed layers and tags
+    clean.set_constraint(unrelaxed.constraints)
+    clean.set_tags(unrelaxed.get_tags())
     initial = sites.place_adatom(clean, site, metal, settings["sites"]["height_scale"])
     outcome = _relax_slab(initial, settings, options, outdir, checkpoint)
     flags = quality.site_flags(initial, outcome.atoms, clean, entry.get("all_sites", []),
