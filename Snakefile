@@ -12,10 +12,12 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/bulk.smk"
 include: "workflow/rules/slabs.smk"
 include: "workflow/rules/adsorption.smk"
+include: "workflow/rules/interfaces.smk"
 include: "workflow/rules/report.smk"
 
 
 rule all:
     input:
         expand(f"{RESULTS}/ranking/{{metal}}.{{ext}}", metal=METALS, ext=["csv", "md"]),
+        expand(f"{RESULTS}/interfaces/{{metal}}.csv", metal=METALS),
         f"{RESULTS}/calculations.db",

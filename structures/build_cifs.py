@@ -53,6 +53,14 @@ COATINGS = {
     "LiF": cubic("Fm-3m", 4.0263, ["Li", "F"], [[0, 0, 0], [0.5, 0.5, 0.5]]),
     "NaF": cubic("Fm-3m", 4.6342, ["Na", "F"], [[0, 0, 0], [0.5, 0.5, 0.5]]),
     "Na2O": cubic("Fm-3m", 5.55, ["O", "Na"], [[0, 0, 0], [0.25, 0.25, 0.25]]),
+    # gamma-Na2CO3 (natrite, 293 K), average C2/m cell of the modulated structure,
+    # Na sites taken as fully occupied
+    "Na2CO3": Structure.from_spacegroup(
+        "C2/m", Lattice.monoclinic(8.851, 5.24, 6.021, 101.08),
+        ["Na", "Na", "Na", "C", "O", "O"],
+        [[0, 0, 0], [0, 0, 0.5], [0.17036, 0.5, 0.74816], [0.16441, 0.5, 0.24920],
+         [0.10178, 0.29423, 0.28557], [0.28986, 0.5, 0.17760]],
+    ),
 }
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ import yaml
 
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 HASHED_SECTIONS = ("calculator", "bulk", "slab", "sites", "relax", "quality")
+# interface settings hash separately: changing them keeps the adsorption results
+INTERFACE_SECTIONS = (*HASHED_SECTIONS, "interface")
 
 
 class ConfigError(ValueError):
@@ -76,15 +78,15 @@ def settings(config: dict, schema: dict | None = None) -> dict:
             f"config: key 'preset': {name!r} is not one of {sorted(config['presets'])}"
         )
     merged = _deep_merge(config["presets"][name], config.get("overrides", {}))
-    for section in HASHED_SECTIONS:
+    for section in INTERFACE_SECTIONS:
         merged.setdefault(section, {})
     _check(schema, {"$ref": "#/$defs/settings"}, merged, f"config: preset {name!r} + overrides")
     return merged
 
 
-def settings_hash(settings_: dict) -> str:
+def settings_hash(settings_: dict, sections: tuple[str, ...] = HASHED_SECTIONS) -> str:
     """Ten hex digits of the SHA-256 of the numerical settings (canonical JSON)."""
-    blob = json.dumps({k: settings_[k] for k in HASHED_SECTIONS}, sort_keys=True)
+    blob = json.dumps({k: settings_[k] for k in sections}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:10]
 
 

@@ -35,3 +35,21 @@ def surface_energy(e_slab: float, n_atoms: int, e_bulk_per_atom: float, area_A2:
 def difference_to_baseline(e_b: float, e_b_baseline: float) -> float:
     """dE = E_b(coating) - E_b(metal on its own surface), eV; negative means M-philic."""
     return e_b - e_b_baseline
+
+
+def work_of_adhesion(e_metal_slab: float, e_coating_slab: float, e_interface: float,
+                     area_A2: float) -> float:
+    """W_ad = (E_metal-slab + E_coating-slab - E_interface) / A, in J/m^2 (energies in
+    eV, A in angstrom^2); positive means the metal sticks to the coating. The three
+    energies must come from the same cell, k-mesh and settings."""
+    if area_A2 <= 0:
+        raise ValueError("area must be positive")
+    return (e_metal_slab + e_coating_slab - e_interface) / area_A2 * EV_PER_A2_TO_J_PER_M2
+
+
+def strain_energy(e_strained: float, e_unstrained: float, area_A2: float) -> float:
+    """Elastic energy of the strained metal film per interface area, J/m^2 (energies
+    in eV, A in angstrom^2)."""
+    if area_A2 <= 0:
+        raise ValueError("area must be positive")
+    return (e_strained - e_unstrained) / area_A2 * EV_PER_A2_TO_J_PER_M2

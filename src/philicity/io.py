@@ -85,7 +85,8 @@ def collect_database(records: Iterable[str | Path], db_path: str | Path) -> int:
     """Write every JSON record (and its structure) into one ASE database, atomically.
 
     Returns the number of rows. Records whose structure is missing (failed
-    candidates) are stored as empty Atoms with their status.
+    candidates) are stored as empty Atoms with their status. Records in subfolders
+    of a record's folder (the separated slabs of a W_ad calculation) come along.
     """
     from ase.db import connect
     from ase.db.core import reserved_keys
@@ -97,7 +98,9 @@ def collect_database(records: Iterable[str | Path], db_path: str | Path) -> int:
     tmp.unlink(missing_ok=True)
     n = 0
     with connect(tmp, append=False) as db:
-        for rec_path in sorted(map(str, records)):
+        paths = {Path(r) for r in records}
+        paths |= {sub for r in list(paths) for sub in Path(r).parent.glob("*/record.json")}
+        for rec_path in sorted(map(str, paths)):
             rec = read_json(rec_path)
             structure = Path(rec_path).with_name("final.extxyz")
             atoms = read(structure) if structure.is_file() else Atoms()

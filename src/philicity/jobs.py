@@ -12,18 +12,20 @@ import copy
 import time
 from pathlib import Path
 
+import numpy as np
 from ase import Atoms
 from ase.filters import FrechetCellFilter
 from ase.io import jsonio, read
 from ase.optimize import BFGS
 
-from philicity import calculators, energetics, quality, sites, slabs, structures
+from philicity import calculators, energetics, interfaces, quality, sites, slabs, structures
 from philicity.config import settings_hash
 from philicity.io import collect_database, read_json, versions, write_atoms, write_json
 from philicity.relax import Outcome, relax, single_point
 
-__all__ = ["check_candidate", "collect_database", "compute_atom", "compute_bulk",
-           "relax_adsorbate", "relax_clean_slab", "report_metal", "select_termination"]
+__all__ = ["check_candidate", "collect_database", "compute_adhesion", "compute_atom",
+           "compute_bulk", "relax_adsorbate", "relax_clean_slab", "relax_interface",
+           "report_metal", "scan_interface", "select_termination"]
 
 
 def _outdir(path: str | Path) -> Path:
@@ -303,9 +305,11 @@ def report_metal(metal: str, candidate_jsons: list, adsorbate_jsons: list,
                  baseline_jsons: list, atom_json: str | Path, bulk_json: str | Path,
                  reference_miller: str, settings: dict, weights: dict,
                  sites_csv: str | Path, baseline_csv: str | Path, ranking_csv: str | Path,
-                 ranking_md: str | Path) -> None:
-    """Write the site table, the baseline table and the ranking of one anode metal."""
-    from philicity import ranking
+                 ranking_md: str | Path, adhesion_jsons: list | None = None,
+                 wetting_config: dict | None = None,
+                 interfaces_csv: str | Path | None = None) -> None:
+    """Write the site, baseline, interface and ranking tables of one anode metal."""
+    from philicity import ranking, wetting
     from philicity.io import atomic_write_text
 
     atom, bulk = read_json(atom_json), read_json(bulk_json)
@@ -317,7 +321,25 @@ def report_metal(metal: str, candidate_jsons: list, adsorbate_jsons: list,
                              e_atom, e_bulk)
     ref = base[(base["miller"] == reference_miller) & (base["flags"] == "")]
     e_base = float(ref["E_b_atom_eV"].min()) if ref["E_b_atom_eV"].notna().any() else None
-    ranked = ranking.ranking(candidates, table, e_base, weights, settings_hash(settings))
+    wc = wetting_config or {}
+    dft_sigma = False
+    if wc.get("sigma_lv_J_m2", {}).get(metal) is not None:
+        sigma, sigma_text = wc["sigma_lv_J_m2"][metal], "set in the config"
+    elif wc.get("sigma_from") == "dft_surface_energy":
+        sigma, sigma_text, dft_sigma = None, "DFT surface energy of the metal film", True
+    elif metal in wetting.MELTING_POINT_K:
+        temperature = wc.get("temperature_K", {}).get(metal)
+        sigma = wetting.sigma_lv(metal, temperature)
+        sigma_text = (f"{wetting.SIGMA_SOURCES[metal]}, T = "
+                      f"{temperature or wetting.MELTING_POINT_K[metal]} K")
+    else:
+        sigma, sigma_text = None, f"none shipped for {metal}: set wetting.sigma_lv_J_m2"
+    ifaces = ranking.interface_rows([read_json(p) for p in adhesion_jsons or []], sigma,
+                                    dft_sigma)
+    ranked = ranking.ranking(candidates, table, e_base, weights, settings_hash(settings),
+                             ifaces)
+    if interfaces_csv is not None:
+        atomic_write_text(interfaces_csv, ifaces.to_csv(index=False, float_format="%.4f"))
     atomic_write_text(sites_csv, table.to_csv(index=False, float_format="%.4f"))
     atomic_write_text(baseline_csv, base.to_csv(index=False, float_format="%.4f"))
     atomic_write_text(ranking_csv, ranked.to_csv(index=False, float_format="%.4f"))
@@ -327,6 +349,192 @@ def report_metal(metal: str, candidate_jsons: list, adsorbate_jsons: list,
               f"(E_atom = {e_atom} eV, E_bulk = {e_bulk} eV/atom). "
               f"Settings hash {settings_hash(settings)}.\n\n"
               "score = w_binding * (-dE_vs_baseline_eV) + w_wetting * cos(theta); "
-              f"weights {weights}. Empty cells: not computed yet (W_ad, theta) or failed.\n\n")
+              f"weights {weights}. theta from Young-Dupre with sigma_lv = "
+              f"{'-' if sigma is None else round(sigma, 4)} J/m^2 "
+              f"({sigma_text}). Empty cells: not computed or failed (see status).\n\n")
     atomic_write_text(ranking_md, header + ranked.to_markdown(index=False, floatfmt=".3f")
                       + "\n")
+
+
+def _metal_structure(path: str | Path):
+    """The anode bulk (relaxed ``final.extxyz`` of compute_bulk, or a CIF) as pymatgen."""
+    if str(path).endswith(".cif"):
+        return structures.read_structure(path)
+    return structures.AseAtomsAdaptor.get_structure(read(path))
+
+
+def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
+                   metal_structure: str | Path, metal: str, metal_miller: str,
+                   termination: int, settings: dict, out_json: str | Path,
+                   checkpoint: str | Path, options: dict | None = None) -> dict:
+    """Lattice-match the metal film onto one coating termination and scan the registries.
+
+    Single points on a grid of in-plane film offsets (``interface.registry_grid``); each
+    finished point is kept in ``checkpoint`` so a killed scan resumes. Always writes
+    ``out_json``; ``status`` is ``ok``, ``no_match`` (no interface within the bounds,
+    with the reason) or ``failed``.
+    """
+    out_json, checkpoint = Path(out_json), Path(checkpoint)
+    _outdir(out_json.parent)
+    terms = read_json(terminations_json)
+    ic = settings["interface"]
+    rec = {"kind": "interface_scan", "name": terms["name"], "miller": terms["miller"],
+           "termination": termination, "metal": metal, "metal_miller": metal_miller,
+           "settings_hash": settings_hash(settings), "versions": versions()}
+    if terms["status"] != "ok":
+        rec.update(status="failed", reason=terms["reason"])
+        write_json(out_json, rec)
+        return rec
+    coating = structures.read_structure(coating_structure)
+    raw = slabs.generate_terminations(coating, slabs.str_to_miller(terms["miller"]),
+                                      settings["slab"]["min_thickness_A"],
+                                      settings["slab"]["vacuum_A"])
+    try:
+        found = interfaces.build_interfaces(
+            _metal_structure(metal_structure), slabs.str_to_miller(metal_miller), coating,
+            slabs.str_to_miller(terms["miller"]), coating_shift=raw[termination].shift,
+            max_area_A2=ic["max_area_A2"], max_strain_pct=ic["max_strain_pct"],
+            max_atoms=ic["max_atoms"], gap_A=ic["gap_A"],
+            film_layers=ic["film_thickness_A"], substrate_layers=ic["substrate_thickness_A"],
+            vacuum_A=ic["vacuum_A"])
+    except interfaces.InterfaceError as exc:
+        rec.update(status="no_match", reason=f"{metal}({metal_miller}) on {terms['name']}"
+                   f"({terms['miller']}): {exc}")
+        write_json(out_json, rec)
+        return rec
+    best = found[0]
+    iface = best["interface"]
+    props = iface.interface_properties
+    rec.update(area_A2=best["area_A2"], n_atoms=best["n_atoms"],
+               strain_pct=best["strain_pct"], labels=best["termination"],
+               n_metal=len(iface.film_indices), n_coating=len(iface.substrate_indices),
+               film_vectors_A=np.asarray(props["film_sl_vectors"]).tolist(),
+               alternatives=[{k: e[k] for k in ("n_atoms", "area_A2", "strain_pct")}
+                             for e in found[1:]])
+    done = {tuple(p["offset"]): p for p in (read_json(checkpoint)["points"]
+                                             if checkpoint.exists() else [])}
+    calc_settings = _calc_settings(settings, options)
+    points, structures_by_offset = [], {}
+    for offset in interfaces.registry_shifts(iface, ic["registry_grid"]):
+        atoms = interfaces.to_atoms(iface, offset, ic["vacuum_A"],
+                                    settings["slab"]["fixed_layers"],
+                                    settings["slab"]["layer_tolerance_A"])
+        structures_by_offset[offset] = atoms
+        if offset not in done:
+            _apply_magmoms(atoms, options)
+            out = single_point(atoms, calculators.make_calculator(
+                calc_settings, "slab", txt=out_json.with_name("scan_calc.txt")), forces=False)
+            done[offset] = {"offset": list(offset), "energy_eV": out.energy_eV,
+                            "scf_converged": out.scf_converged, "wall_s": round(out.wall_s, 2)}
+            write_json(checkpoint, {"points": list(done.values())})
+        points.append(done[offset])
+    rec["scan"] = points
+    ok = [p for p in points if p["energy_eV"] is not None]
+    if not ok:
+        rec.update(status="failed", reason="no registry converged (SCF)")
+    else:
+        chosen = min(ok, key=lambda p: p["energy_eV"])
+        rec.update(status="ok", registry=chosen["offset"],
+                   atoms=jsonio.encode(structures_by_offset[tuple(chosen["offset"])]))
+    write_json(out_json, rec)
+    checkpoint.unlink(missing_ok=True)
+    return rec
+
+
+def relax_interface(scan_json: str | Path, settings: dict, outdir: str | Path,
+                    checkpoint: str | Path, options: dict | None = None) -> dict:
+    """Relax the lowest-energy registry of the scan (bottom coating layers fixed)."""
+    outdir = _outdir(outdir)
+    scan = read_json(scan_json)
+    fields = {k: scan[k] for k in ("name", "miller", "termination", "metal", "metal_miller")}
+    if scan["status"] != "ok":
+        rec = _record("interface", None, settings, **fields, status=scan["status"],
+                      reason=scan["reason"])
+        _finish(outdir, rec, None)
+        return rec
+    outcome = _relax_slab(jsonio.decode(scan["atoms"]), settings, options, outdir, checkpoint)
+    rec = _record("interface", outcome, settings, **fields, registry=scan["registry"],
+                  area_A2=scan["area_A2"])
+    if outcome.energy_eV is None:
+        rec.update(status="failed", reason="interface SCF did not converge")
+    _finish(outdir, rec, outcome, checkpoint)
+    return rec
+
+
+def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
+                     bulk_json: str | Path, settings: dict, outdir: str | Path,
+                     checkpoint_dir: str | Path, options: dict | None = None) -> dict:
+    """W_ad of the relaxed interface, the strain energy of the metal film and the DFT
+    surface energy of the (unstrained) metal film.
+
+    The metal film and the coating slab are cut from the relaxed interface and
+    computed in its cell (same k-mesh); with ``interface.relax_separated`` they are
+    relaxed first. The unstrained film is the metal film at its own lattice.
+    """
+    outdir, checkpoint_dir = _outdir(outdir), Path(checkpoint_dir)
+    scan = read_json(scan_json)
+    iface_rec = read_json(Path(interface_dir) / "record.json")
+    keys = ("name", "miller", "termination", "metal", "metal_miller")
+    fields = {k: scan[k] for k in keys}
+    fields.update({k: scan.get(k) for k in ("area_A2", "n_atoms", "strain_pct", "registry",
+                                            "n_metal", "n_coating", "scan")})
+    if iface_rec["status"] != "ok":
+        rec = _record("adhesion", None, settings, **fields, status=iface_rec["status"],
+                      reason=iface_rec["reason"])
+        write_json(outdir / "record.json", rec)
+        return rec
+    relaxed = read(Path(interface_dir) / "final.extxyz")
+    start = jsonio.decode(scan["atoms"])  # carries the tags and the fixed layers
+    relaxed.set_tags(start.get_tags())
+    relaxed.set_constraint(start.constraints)
+    metal, coating = interfaces.separate(relaxed)
+    unstrained = interfaces.unstrain(metal, np.asarray(scan["film_vectors_A"]))
+    parts = {}
+    for part, atoms in (("metal", metal), ("coating", coating),
+                        ("metal_unstrained", unstrained)):
+        part_dir = _outdir(outdir / part)
+        done = part_dir / "record.json"
+        if done.exists() and read_json(done).get("settings_hash") == settings_hash(settings):
+            prev = read_json(done)  # finished before a kill: not computed twice
+            parts[part] = Outcome(read(part_dir / "final.extxyz"), prev["energy_eV"],
+                                  prev["fmax_eV_A"], steps=prev["steps"],
+                                  relax_converged=prev["relax_converged"],
+                                  scf_converged=prev["scf_converged"])
+            continue
+        if settings["interface"]["relax_separated"]:
+            out = _relax_slab(atoms, settings, options, part_dir,
+                              checkpoint_dir / f"{part}.traj")
+        else:
+            _apply_magmoms(atoms, options)
+            out = single_point(atoms, calculators.make_calculator(
+                _calc_settings(settings, options), "slab", txt=part_dir / "calc.txt"))
+        parts[part] = out
+        _finish(part_dir, _record(f"adhesion_{part}", out, settings, **fields), out,
+                checkpoint_dir / f"{part}.traj")
+    energies = {p: o.energy_eV for p, o in parts.items()}
+    bulk = read_json(bulk_json)
+    flags = [f"{p}: SCF not converged" for p, o in parts.items() if not o.scf_converged]
+    flags += [f"{p}: relaxation not converged" for p, o in parts.items()
+              if settings["interface"]["relax_separated"] and not o.relax_converged]
+    if iface_rec.get("relax_converged") is False:
+        flags.append("interface: relaxation not converged")
+    rec = _record("adhesion", None, settings, **fields, flags=flags,
+                  E_interface_eV=iface_rec["energy_eV"],
+                  **{f"E_{p}_eV": e for p, e in energies.items()})
+    if None in energies.values():
+        rec.update(status="failed", reason="; ".join(flags))
+    else:
+        area = scan["area_A2"]
+        film_area = float(np.linalg.norm(np.cross(*np.asarray(scan["film_vectors_A"]))))
+        rec.update(
+            W_ad_J_m2=energetics.work_of_adhesion(energies["metal"], energies["coating"],
+                                                  iface_rec["energy_eV"], area),
+            E_strain_J_m2=energetics.strain_energy(energies["metal"],
+                                                   energies["metal_unstrained"], area),
+            metal_surface_energy_J_m2=energetics.surface_energy(
+                energies["metal_unstrained"], len(unstrained),
+                bulk["energy_per_atom_eV"], film_area)
+            if bulk.get("energy_per_atom_eV") is not None else None,
+        )
+    write_json(outdir / "record.json", rec)
+    return rec

@@ -7,12 +7,56 @@ import math
 import pandas as pd
 
 from philicity.energetics import binding_energy, difference_to_baseline
+from philicity.wetting import contact_angle
 
 SITE_COLUMNS = ["coating", "formula", "miller", "termination", "site", "site_kind",
                 "E_b_atom_eV", "E_b_bulk_eV", "flags"]
 RANKING_COLUMNS = ["rank", "coating", "formula", "miller", "best_site", "E_b_atom_eV",
                    "E_b_bulk_eV", "dE_vs_baseline_eV", "W_ad_J_m2", "theta_deg",
                    "wetting_regime", "score", "flags", "status", "settings_hash"]
+INTERFACE_COLUMNS = ["coating", "metal_miller", "coating_miller", "area_A2", "n_atoms",
+                     "strain_pct", "registry", "W_ad_J_m2", "theta_deg", "wetting_regime",
+                     "E_strain_J_m2", "flags", "termination", "sigma_lv_J_m2",
+                     "metal_surface_energy_J_m2", "status"]
+
+
+def interface_rows(adhesions: list[dict], sigma_J_m2: float | None,
+                   dft_sigma: bool = False) -> pd.DataFrame:
+    """One row per interface: W_ad (J/m^2), Young–Dupré angle and regime, strain.
+
+    ``sigma_J_m2`` is the liquid metal's surface tension (``None``: no angle); with
+    ``dft_sigma`` each interface's DFT surface energy of the metal film is used instead.
+    """
+    rows = []
+    for rec in adhesions:
+        w_ad = rec.get("W_ad_J_m2")
+        sigma = rec.get("metal_surface_energy_J_m2") if dft_sigma else sigma_J_m2
+        theta, regime = (contact_angle(w_ad, sigma) if w_ad is not None and sigma
+                         else (None, None))
+        status = rec["status"] if rec["status"] == "ok" else f"{rec['status']}: {rec['reason']}"
+        rows.append({
+            "coating": rec["name"], "metal_miller": rec["metal_miller"],
+            "coating_miller": rec["miller"], "area_A2": rec.get("area_A2"),
+            "n_atoms": rec.get("n_atoms"), "strain_pct": rec.get("strain_pct"),
+            "registry": " ".join(f"{x:.3f}" for x in rec["registry"])
+            if rec.get("registry") else "",
+            "W_ad_J_m2": w_ad, "theta_deg": theta, "wetting_regime": regime,
+            "E_strain_J_m2": rec.get("E_strain_J_m2"), "flags": "; ".join(rec.get("flags", [])),
+            "termination": rec["termination"], "sigma_lv_J_m2": sigma,
+            "metal_surface_energy_J_m2": rec.get("metal_surface_energy_J_m2"),
+            "status": status,
+        })
+    df = pd.DataFrame(rows, columns=INTERFACE_COLUMNS)
+    return df.sort_values(["coating", "coating_miller", "termination", "metal_miller"],
+                          kind="stable", ignore_index=True)
+
+
+def best_interfaces(table: pd.DataFrame) -> pd.DataFrame:
+    """Per coating, the unflagged interface with the largest W_ad."""
+    ok = table[(table["status"] == "ok") & (table["flags"] == "") & table["W_ad_J_m2"].notna()]
+    if ok.empty:
+        return ok.set_index("coating")
+    return ok.loc[ok.groupby("coating")["W_ad_J_m2"].idxmax()].set_index("coating")
 
 
 def site_rows(adsorbates: list[dict], formula: dict[str, str], e_atom: float,
@@ -63,9 +107,18 @@ def score(dE_vs_baseline_eV: float | None, theta_deg: float | None, weights: dic
 
 
 def ranking(candidates: list[dict], table: pd.DataFrame, baseline_E_b_atom_eV: float | None,
-            weights: dict, settings_hash_: str) -> pd.DataFrame:
-    """One row per coating, sorted by score; failed candidates at the bottom with the reason."""
+            weights: dict, settings_hash_: str,
+            interfaces: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per coating, sorted by score; failed candidates at the bottom with the reason.
+
+    With an ``interfaces`` table (:func:`interface_rows`) the best unflagged interface
+    gives W_ad, theta and the regime; an interface that could not be built or computed
+    is named in ``status`` while the binding term still ranks the coating.
+    """
     best = best_sites(table)
+    if interfaces is None:
+        interfaces = pd.DataFrame(columns=INTERFACE_COLUMNS)
+    best_iface = best_interfaces(interfaces)
     rows = []
     for cand in candidates:
         name = cand["name"]
@@ -89,13 +142,23 @@ def ranking(candidates: list[dict], table: pd.DataFrame, baseline_E_b_atom_eV: f
             d = (difference_to_baseline(b["E_b_atom_eV"], baseline_E_b_atom_eV)
                  if baseline_E_b_atom_eV is not None else None)
             row.update(miller=b["miller"], best_site=b["site"], E_b_atom_eV=b["E_b_atom_eV"],
-                       E_b_bulk_eV=b["E_b_bulk_eV"], dE_vs_baseline_eV=d,
-                       score=score(d, None, weights), status="ok")
+                       E_b_bulk_eV=b["E_b_bulk_eV"], dE_vs_baseline_eV=d, status="ok")
+        mine = interfaces[interfaces["coating"] == name]
+        if name in best_iface.index:
+            i = best_iface.loc[name]
+            row.update(W_ad_J_m2=i["W_ad_J_m2"], theta_deg=i["theta_deg"],
+                       wetting_regime=i["wetting_regime"])
+        elif len(mine) and row["status"] == "ok":
+            problems = "; ".join(f"{r.status if r.status != 'ok' else r.flags}"
+                                 for r in mine.itertuples())
+            row["status"] = f"ok, no usable interface: {problems}"
+        if not row["status"].startswith("failed"):
+            row["score"] = score(row["dE_vs_baseline_eV"], row["theta_deg"], weights)
         rows.append(row)
     df = pd.DataFrame(rows)
     if df.empty:
         return pd.DataFrame(columns=RANKING_COLUMNS)
-    df["_failed"] = df["status"] != "ok"
+    df["_failed"] = df["status"].str.startswith("failed")
     df = df.sort_values(["_failed", "score", "coating"], ascending=[True, False, True],
                         na_position="last", kind="stable", ignore_index=True)
     df["rank"] = [i + 1 if not failed else None for i, failed in enumerate(df["_failed"])]

@@ -85,3 +85,31 @@ def test_slab_relaxation_survives_broken_symmetry(tiny):
     assert "point_group=False" in str(slab.calc.parameters.symmetry)
     BFGS(slab, logfile=None).run(fmax=0.1, steps=2)
     assert slab.get_potential_energy() < 0
+
+
+def test_real_gpaw_work_of_adhesion_na100_on_al100(tmp_path, tiny, root):
+    """A lattice-matched Na(100)/Al(100) interface (12 atoms), W_ad from GPAW single
+    points of the interface and of both slabs in its cell."""
+    tiny = {**tiny, "relax": {**tiny["relax"], "steps": 0},
+            "interface": {**tiny["interface"], "max_area_A2": 20.0, "max_strain_pct": 6.0,
+                          "max_atoms": 12, "film_thickness_A": 2.0,
+                          "substrate_thickness_A": 2.0, "vacuum_A": 7.0, "registry_grid": 1,
+                          "relax_separated": False}}
+    cif = tmp_path / "Al.cif"
+    shutil.copy(root / "structures/coatings/Al.cif", cif)
+    jobs.check_candidate(cif, "Al", {"termination": 0}, tiny, tmp_path / "c.json")
+    jobs.select_termination(tmp_path / "c.json", cif, "100", tiny, tmp_path / "t.json")
+    bulk = jobs.compute_bulk(root / "structures/anodes/Na.cif", "Na", tiny, tmp_path / "bulk")
+    scan = jobs.scan_interface(tmp_path / "t.json", cif, tmp_path / "bulk/final.extxyz", "Na",
+                               "100", 0, tiny, tmp_path / "i/scan.json", tmp_path / "ck/s.json")
+    assert scan["status"] == "ok" and scan["n_atoms"] <= 12 and abs(scan["strain_pct"]) <= 6
+    jobs.relax_interface(tmp_path / "i/scan.json", tiny, tmp_path / "i/relaxed",
+                         tmp_path / "ck/r.traj")
+    rec = jobs.compute_adhesion(tmp_path / "i/scan.json", tmp_path / "i/relaxed",
+                                tmp_path / "bulk/record.json", tiny, tmp_path / "i/adhesion",
+                                tmp_path / "ck/a")
+    assert rec["status"] == "ok" and bulk["status"] == "ok"
+    assert rec["versions"]["gpaw"] != "not installed"
+    # Na sticks to Al: positive W_ad, below the ~1.5 J/m^2 of strongly bonded metals
+    assert 0.05 < rec["W_ad_J_m2"] < 1.5
+    assert 0.05 < rec["metal_surface_energy_J_m2"] < 0.6  # Na: ~0.2 J/m^2

@@ -114,3 +114,76 @@ def test_bulk_reference_with_lattice_relaxation(tmp_path, settings, root):
     assert rec["energy_per_atom_eV"] == pytest.approx(read_json(tmp_path / "bulk/record.json")
                                                       ["energy_eV"] / 4)
     assert np.isfinite(rec["energy_per_atom_eV"])
+
+
+def test_interface_scan_relax_and_work_of_adhesion(tmp_path, root, settings):
+    """Ag(100) film (standing in for the anode metal: EMT has no Na) on Al(100):
+    a real pymatgen lattice match, a registry scan, a relaxation and W_ad."""
+    tmp = tmp_path
+    shutil.copy(root / "structures/coatings/Al.cif", tmp / "Al.cif")
+    jobs.check_candidate(tmp / "Al.cif", "Al", {"miller": [[1, 0, 0]]}, settings,
+                         tmp / "cand.json")
+    jobs.select_termination(tmp / "cand.json", tmp / "Al.cif", "100", settings,
+                            tmp / "terminations.json")
+    settings = {**settings, "interface": {**settings["interface"], "max_area_A2": 60.0,
+                                          "max_strain_pct": 6.0, "max_atoms": 40,
+                                          "film_thickness_A": 4.0,
+                                          "substrate_thickness_A": 4.0, "registry_grid": 2},
+                "bulk": {"relax_lattice": True, "fmax_eV_A": 0.001}}
+    bulk = jobs.compute_bulk(root / "structures/coatings/Ag.cif", "Ag", settings, tmp / "bulk")
+    scan = jobs.scan_interface(tmp / "terminations.json", tmp / "Al.cif",
+                               tmp / "bulk/final.extxyz", "Ag", "100", 0, settings,
+                               tmp / "iface/scan.json", tmp / "ck/scan.json")
+    assert scan["status"] == "ok", scan.get("reason")
+    assert scan["area_A2"] <= 60.0 and abs(scan["strain_pct"]) <= 6.0
+    assert scan["n_atoms"] <= 40 and scan["n_metal"] + scan["n_coating"] == scan["n_atoms"]
+    energies = [p["energy_eV"] for p in scan["scan"]]
+    # a commensurate 1x1 match (0.9 % strain): on-top and hollow registries differ
+    assert len(energies) == 4 and max(energies) - min(energies) > 0.1
+    assert scan["registry"] == scan["scan"][int(np.argmin(energies))]["offset"]
+    assert not (tmp / "ck/scan.json").exists()
+    relaxed = jobs.relax_interface(tmp / "iface/scan.json", settings, tmp / "iface/relaxed",
+                                   tmp / "ck/iface.traj")
+    assert relaxed["status"] == "ok" and relaxed["relax_converged"]
+    assert relaxed["energy_eV"] <= min(energies) + 1e-6
+    rec = jobs.compute_adhesion(tmp / "iface/scan.json", tmp / "iface/relaxed",
+                                tmp / "bulk/record.json", settings, tmp / "iface/adhesion",
+                                tmp / "ck/adhesion")
+    assert rec["status"] == "ok" and rec["flags"] == []
+    # W_ad by hand from the three energies in the record
+    w_ad = ((rec["E_metal_eV"] + rec["E_coating_eV"] - rec["E_interface_eV"])
+            / rec["area_A2"] * 16.021766339)
+    assert rec["W_ad_J_m2"] == pytest.approx(w_ad)
+    assert 0.5 < rec["W_ad_J_m2"] < 5.0  # metal on metal: strong adhesion
+    # 0.9 % strain on a thin film: small next to W_ad (its sign is set by the film's
+    # surface stress, which favours a compressed lattice in a two-layer film)
+    assert rec["E_strain_J_m2"] == pytest.approx(
+        (rec["E_metal_eV"] - rec["E_metal_unstrained_eV"]) / rec["area_A2"] * 16.021766339)
+    assert abs(rec["E_strain_J_m2"]) < 0.1 * rec["W_ad_J_m2"]
+    assert rec["metal_surface_energy_J_m2"] > 0
+    for part in ("metal", "coating", "metal_unstrained"):
+        assert read_json(tmp / f"iface/adhesion/{part}/record.json")["status"] == "ok"
+    # a rerun reuses the separated slabs instead of relaxing them again
+    again = jobs.compute_adhesion(tmp / "iface/scan.json", tmp / "iface/relaxed",
+                                  tmp / "bulk/record.json", settings, tmp / "iface/adhesion",
+                                  tmp / "ck/adhesion")
+    assert again["W_ad_J_m2"] == pytest.approx(rec["W_ad_J_m2"])
+    assert bulk["status"] == "ok"
+    n = collect_database([tmp / "iface/adhesion/record.json"], tmp / "calc.db")
+    assert n == 4  # the W_ad record and its three separated slabs
+
+
+def test_interface_without_a_match_is_a_status_not_an_error(surface, root, settings):
+    tmp, _ = surface
+    settings = {**settings, "interface": {**settings["interface"], "max_strain_pct": 0.1,
+                                          "max_area_A2": 20.0}}
+    scan = jobs.scan_interface(tmp / "terminations.json", tmp / "Cu.cif",
+                               root / "structures/coatings/Ag.cif", "Ag", "100", 0, settings,
+                               tmp / "scan.json", tmp / "ck/scan.json")
+    assert scan["status"] == "no_match"
+    assert "Ag(100) on Cu(100)" in scan["reason"] and "strain" in scan["reason"]
+    relaxed = jobs.relax_interface(tmp / "scan.json", settings, tmp / "relaxed", tmp / "ck/r")
+    assert relaxed["status"] == "no_match"
+    rec = jobs.compute_adhesion(tmp / "scan.json", tmp / "relaxed", tmp / "none.json",
+                                settings, tmp / "adh", tmp / "ck/a")
+    assert rec["status"] == "no_match" and "W_ad_J_m2" not in rec

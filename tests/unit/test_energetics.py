@@ -34,3 +34,19 @@ def test_energy_per_atom():
     assert energetics.energy_per_atom(-6.0, 4) == pytest.approx(-1.5)
     with pytest.raises(ValueError):
         energetics.energy_per_atom(-6.0, 0)
+
+
+def test_work_of_adhesion_hand_value():
+    from philicity.energetics import work_of_adhesion
+
+    # 1 eV gained over 16.021766339 A^2 is 1 J/m^2
+    assert work_of_adhesion(-10.0, -20.0, -31.0, 16.021766339) == pytest.approx(1.0)
+    assert work_of_adhesion(-10.0, -20.0, -29.0, 16.021766339) == pytest.approx(-1.0)
+    with pytest.raises(ValueError):
+        work_of_adhesion(0.0, 0.0, 0.0, 0.0)
+
+
+def test_strain_energy_hand_value():
+    from philicity.energetics import strain_energy
+
+    assert strain_energy(-9.5, -10.0, 8.0108831695) == pytest.approx(1.0)

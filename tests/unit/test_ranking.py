@@ -54,3 +54,46 @@ def test_all_sites_flagged_is_a_failure():
     table = ranking.site_rows([_site("Ag", "t0-hollow0", -12.0, flags=["moved"])], {}, 0, 0)
     out = ranking.ranking([{"name": "Ag", "status": "ok"}], table, None, W, "h")
     assert out.iloc[0]["status"].startswith("failed: no site")
+
+
+def _adhesion(name, w_ad, status="ok", flags=(), reason="", mm="100"):
+    return {"name": name, "miller": "100", "termination": 0, "metal_miller": mm,
+            "status": status, "reason": reason, "W_ad_J_m2": w_ad, "area_A2": 50.0,
+            "n_atoms": 30, "strain_pct": -2.0, "registry": [0.0, 0.5], "flags": list(flags),
+            "E_strain_J_m2": 0.01, "metal_surface_energy_J_m2": 0.22}
+
+
+def test_interface_rows_angles_and_best_interface():
+    recs = [_adhesion("Pb", 0.44), _adhesion("Pb", 0.30, mm="110"),
+            _adhesion("C", 0.08), _adhesion("X", None, status="no_match",
+                                            reason="the least strained match has 9 %")]
+    table = ranking.interface_rows(recs, 0.2523)
+    assert list(table.columns) == ranking.INTERFACE_COLUMNS
+    pb = table[(table["coating"] == "Pb") & (table["metal_miller"] == "100")].iloc[0]
+    assert pb["theta_deg"] == pytest.approx(41.93, abs=0.01)
+    assert pb["wetting_regime"] == "wetting" and pb["registry"] == "0.000 0.500"
+    c = table[table["coating"] == "C"].iloc[0]  # arccos(0.08 / 0.2523 - 1) = 133.0 deg
+    assert c["theta_deg"] == pytest.approx(133.0, abs=0.1) and c["wetting_regime"] == "non-wetting"
+    best = ranking.best_interfaces(table)
+    assert best.loc["Pb", "W_ad_J_m2"] == pytest.approx(0.44)  # the larger W_ad of the two
+    assert "X" not in best.index
+    dft = ranking.interface_rows(recs[:1], None, dft_sigma=True)
+    assert dft.iloc[0]["sigma_lv_J_m2"] == pytest.approx(0.22)
+
+
+def test_ranking_uses_theta_and_names_a_missing_interface():
+    records = [_site("Pb", "t0-hollow0", -12.0), _site("X", "t0-hollow0", -12.0)]
+    table = ranking.site_rows(records, {}, -0.2, -1.3)
+    cands = [{"name": n, "status": "ok", "formula": n} for n in ("Pb", "X")]
+    ifaces = ranking.interface_rows(
+        [_adhesion("Pb", 0.44), _adhesion("X", None, status="no_match", reason="9 % strain")],
+        0.2523)
+    ranked = ranking.ranking(cands, table, -1.0, W, "h", ifaces).set_index("coating")
+    # same binding: Pb wins on cos(41.93 deg) = 0.744
+    assert ranked.loc["Pb", "score"] == pytest.approx(0.8 + math.cos(math.radians(41.93)),
+                                                      abs=1e-3)
+    assert ranked.loc["Pb", "wetting_regime"] == "wetting"
+    assert ranked.loc["X", "score"] == pytest.approx(0.8)
+    assert "no usable interface" in ranked.loc["X", "status"]
+    assert "9 % strain" in ranked.loc["X", "status"]
+    assert ranked.loc["Pb", "rank"] == 1 and ranked.loc["X", "rank"] == 2

@@ -85,6 +85,10 @@ presets:
     calculator: {name: emt}
     slab: {min_thickness_A: 4.0, vacuum_A: 8.0, min_lateral_A: 5.0, fixed_layers: 1}
     relax: {fmax_eV_A: 0.05, steps: 100}
+    interface: {max_area_A2: 60, max_strain_pct: 6, max_atoms: 40, film_thickness_A: 4.0,
+                substrate_thickness_A: 4.0, vacuum_A: 8.0, registry_grid: 2}
+wetting:
+  sigma_lv_J_m2: {Al: 0.87}  # liquid Al near its melting point (test value)
 """
 
 
@@ -115,7 +119,13 @@ def test_emt_screen_end_to_end_with_a_broken_cif(tmp_path):
     ok = ranking[ranking["status"] == "ok"]
     assert len(ok) == 2 and ok["rank"].tolist() == [1, 2]
     assert ok["score"].is_monotonic_decreasing
-    assert ok["W_ad_J_m2"].isna().all()  # filled by the interface stage, not zero
+    assert (ok["W_ad_J_m2"] > 0).all() and ok["theta_deg"].between(0, 180).all()
+    ifaces = pd.read_csv(tmp_path / "results/interfaces/Al.csv")
+    assert list(ifaces.columns[:12]) == [
+        "coating", "metal_miller", "coating_miller", "area_A2", "n_atoms", "strain_pct",
+        "registry", "W_ad_J_m2", "theta_deg", "wetting_regime", "E_strain_J_m2", "flags"]
+    assert set(ifaces["coating"]) == {"Cu", "Ag"} and (ifaces["n_atoms"] <= 40).all()
+    assert (ifaces["strain_pct"].abs() <= 6).all() and (ifaces["area_A2"] <= 60).all()
     assert (ok["best_site"].str.contains("hollow")).all()  # Ag/Cu(100): four-fold hollow
     assert (tmp_path / "results/ranking/Al.md").read_text().startswith("# Al")
     assert (tmp_path / "results/calculations.db").stat().st_size > 0

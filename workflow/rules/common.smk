@@ -12,13 +12,18 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 try:
     cfg.validate(config, where="config/config.yaml")
-    SETTINGS = cfg.settings(config)
+    ALL_SETTINGS = cfg.settings(config)
 except cfg.ConfigError as _exc:
     raise WorkflowError(str(_exc))
 
+# The adsorption branch does not see the interface settings: changing an interface
+# bound must not rerun (or re-hash) a finished adsorption calculation.
+SETTINGS = {k: v for k, v in ALL_SETTINGS.items() if k != "interface"}
 HASH = cfg.settings_hash(SETTINGS)
+IHASH = cfg.settings_hash(ALL_SETTINGS, cfg.INTERFACE_SECTIONS)
 RESULTS = config["results_dir"]
 WORK = f"{RESULTS}/work/{HASH}"
+IWORK = f"{WORK}/interfaces/{IHASH}"
 CHECKPOINTS = f"{RESULTS}/checkpoints/{HASH}"
 LOGS = f"{RESULTS}/logs/{HASH}"
 STRUCTURES = Path(config["structures_dir"])
@@ -31,6 +36,7 @@ wildcard_constraints:
     term=r"\d+",
     metal=r"[A-Z][a-z]?",
     site=r"[a-z]+\d+",
+    mmiller=r"(-?\d){3}",
 
 for _metal in METALS:
     if not (STRUCTURES / "anodes" / f"{_metal}.cif").is_file():
@@ -38,6 +44,17 @@ for _metal in METALS:
             f"config/config.yaml: key 'anodes': no structure for {_metal!r} "
             f"({STRUCTURES / 'anodes' / f'{_metal}.cif'} does not exist)"
         )
+
+
+if config["run_interfaces"] and config["wetting"]["sigma_from"] == "liquid":
+    from philicity.wetting import MELTING_POINT_K
+
+    for _metal in METALS:
+        if _metal not in MELTING_POINT_K and _metal not in config["wetting"]["sigma_lv_J_m2"]:
+            raise WorkflowError(
+                f"config/config.yaml: key 'wetting.sigma_lv_J_m2': no liquid surface tension "
+                f"is shipped for {_metal!r}; give one (J/m^2) or set run_interfaces: false"
+            )
 
 
 def _coating_names():

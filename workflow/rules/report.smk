@@ -13,6 +13,7 @@ def _report_inputs(w):
         ],
         "adsorbates": [r for c in coatings for r in adsorbate_records("coatings", c, w.metal)],
         "baseline": adsorbate_records("anodes", w.metal, w.metal),
+        "adhesion": [r for c in coatings for r in adhesion_records(c, w.metal)],
         "atom": f"{WORK}/atoms/{w.metal}/record.json",
         "bulk": f"{WORK}/bulk/{w.metal}/record.json",
     }
@@ -26,6 +27,7 @@ rule report_metal:
         baseline=f"{RESULTS}/baseline/{{metal}}.csv",
         ranking=f"{RESULTS}/ranking/{{metal}}.csv",
         ranking_md=f"{RESULTS}/ranking/{{metal}}.md",
+        interfaces=f"{RESULTS}/interfaces/{{metal}}.csv",
     log:
         f"{LOGS}/report_metal/{{metal}}.log",
     params:
@@ -44,6 +46,9 @@ rule report_metal:
             baseline_csv=output.baseline,
             ranking_csv=output.ranking,
             ranking_md=output.ranking_md,
+            adhesion_jsons=list(input.get("adhesion", [])),
+            wetting_config=config["wetting"],
+            interfaces_csv=output.interfaces,
         ),
     resources:
         mem_mb=1000,
@@ -59,6 +64,12 @@ def _all_records(w):
     for metal in METALS:
         inputs = _report_inputs(type("W", (), {"metal": metal})())
         records += [inputs["atom"], inputs["bulk"]] + inputs["adsorbates"] + inputs["baseline"]
+        # .../adhesion/record.json -> also the relaxed interface (the separated slabs
+        # are found by the collector)
+        for r in inputs["adhesion"]:
+            if str(r).endswith("/adhesion/record.json"):
+                base = Path(r).parents[1]
+                records += [str(base / "relaxed" / "record.json"), str(r)]
         # surface/t{term}/{metal}/{site}/record.json -> surface/t{term}/clean/record.json
         records += [
             str(Path(r).parents[2] / "clean" / "record.json")

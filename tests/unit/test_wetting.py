@@ -1,0 +1,54 @@
+"""Young–Dupré and the liquid surface tensions, against hand-computed values."""
+
+import pytest
+
+from philicity.wetting import MELTING_POINT_K, contact_angle, sigma_lv
+
+
+def test_partial_wetting_angle_from_the_published_na_numbers():
+    # arccos(0.44 / 0.2523 - 1) = arccos(0.74396) = 41.93 deg
+    theta, regime = contact_angle(0.44, 0.2523)
+    assert theta == pytest.approx(41.93, abs=0.01)
+    assert regime == "wetting"
+
+
+@pytest.mark.parametrize("w_ad", [0.5046, 0.6, 3.0])
+def test_complete_wetting_at_and_above_twice_sigma(w_ad):
+    assert contact_angle(w_ad, 0.2523) == (0.0, "complete wetting")
+
+
+@pytest.mark.parametrize("w_ad", [0.0, -0.1])
+def test_no_adhesion_is_180_degrees(w_ad):
+    assert contact_angle(w_ad, 0.2523) == (180.0, "non-wetting")
+
+
+def test_above_90_degrees_is_non_wetting():
+    # W_ad = 0.5 sigma: cos theta = -0.5, theta = 120 deg
+    theta, regime = contact_angle(0.1, 0.2)
+    assert theta == pytest.approx(120.0)
+    assert regime == "non-wetting"
+
+
+def test_exactly_sigma_is_90_degrees():
+    assert contact_angle(0.2, 0.2)[0] == pytest.approx(90.0)
+
+
+def test_sigma_must_be_positive():
+    with pytest.raises(ValueError):
+        contact_angle(0.1, 0.0)
+
+
+def test_liquid_surface_tensions_at_the_melting_points():
+    # Li: 0.447 - 1.07e-4 * 453.65 - 1.351e-8 * 453.65^2 = 0.39568
+    assert sigma_lv("Li") == pytest.approx(0.39568, abs=1e-5)
+    # Na: 0.2405 * (1 - 370.95 / 2503.7)^1.126 = 0.2405 * 0.851839^1.126 = 0.20077
+    assert sigma_lv("Na") == pytest.approx(0.20077, abs=1e-5)
+    # K: 0.1360 - 6.45e-5 * 336.53 = 0.11429
+    assert sigma_lv("K") == pytest.approx(0.11429, abs=1e-5)
+    assert set(MELTING_POINT_K) == {"Li", "Na", "K"}
+
+
+def test_surface_tension_falls_with_temperature_and_unknown_metals_are_refused():
+    assert sigma_lv("Na", 500.0) < sigma_lv("Na")
+    with pytest.raises(KeyError, match="sigma_lv_J_m2"):
+        sigma_lv("Al")
