@@ -169,9 +169,7 @@ def select_termination(candidate_json: str | Path, structure_path: str | Path,
         return rec
     sl = settings["slab"]
     try:
-        bulk = (structures.read_structure(structure_path)
-                if str(structure_path).endswith(".cif")
-                else structures.AseAtomsAdaptor.get_structure(read(structure_path)))
+        bulk = _bulk_structure(structure_path)
         raw = slabs.generate_terminations(bulk, slabs.str_to_miller(miller),
                                           sl["min_thickness_A"], sl["vacuum_A"])
         built = [slabs.finish_slab(s, sl["min_lateral_A"], sl["fixed_layers"],
@@ -196,10 +194,8 @@ def select_termination(candidate_json: str | Path, structure_path: str | Path,
                  "stoichiometric": slabs.is_stoichiometric(slab, bulk),
                  "atoms": jsonio.encode(slab)}
         if e_bulk_atom is not None:
-            _apply_magmoms(slab, options)
-            out = single_point(slab, calculators.make_calculator(
-                _calc_settings(settings, options), "slab",
-                txt=out_json.with_name(f"t{i}_calc.txt")), forces=False)
+            out = _slab_single_point(slab, settings, options,
+                                     out_json.with_name(f"t{i}_calc.txt"), forces=False)
             entry["E_single_point_eV"] = out.energy_eV
             entry["gamma_J_m2"] = (energetics.surface_energy(
                 out.energy_eV, len(slab), e_bulk_atom, entry["area_A2"])
@@ -239,6 +235,21 @@ def select_termination(candidate_json: str | Path, structure_path: str | Path,
 
 def _termination(terminations: dict, index: int) -> dict:
     return next(t for t in terminations["terminations"] if t["index"] == index)
+
+
+def _bulk_structure(path: str | Path):
+    """A bulk structure as pymatgen: a CIF, or compute_bulk's (relaxed) ``final.extxyz``."""
+    if str(path).endswith(".cif"):
+        return structures.read_structure(path)
+    return structures.AseAtomsAdaptor.get_structure(read(path))
+
+
+def _slab_single_point(atoms: Atoms, settings: dict, options: dict | None,
+                       txt: str | Path, forces: bool = True) -> Outcome:
+    """Energy of a slab as it is, with the configured calculator."""
+    _apply_magmoms(atoms, options)
+    return single_point(atoms, calculators.make_calculator(
+        _calc_settings(settings, options), "slab", txt=txt), forces=forces)
 
 
 def _relax_slab(atoms: Atoms, settings: dict, options: dict | None, outdir: Path,
@@ -356,13 +367,6 @@ def report_metal(metal: str, candidate_jsons: list, adsorbate_jsons: list,
                       + "\n")
 
 
-def _metal_structure(path: str | Path):
-    """The anode bulk (relaxed ``final.extxyz`` of compute_bulk, or a CIF) as pymatgen."""
-    if str(path).endswith(".cif"):
-        return structures.read_structure(path)
-    return structures.AseAtomsAdaptor.get_structure(read(path))
-
-
 def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
                    metal_structure: str | Path, metal: str, metal_miller: str,
                    termination: int, settings: dict, out_json: str | Path,
@@ -391,7 +395,7 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
                                       settings["slab"]["vacuum_A"])
     try:
         found = interfaces.build_interfaces(
-            _metal_structure(metal_structure), slabs.str_to_miller(metal_miller), coating,
+            _bulk_structure(metal_structure), slabs.str_to_miller(metal_miller), coating,
             slabs.str_to_miller(terms["miller"]), coating_shift=raw[termination].shift,
             max_area_A2=ic["max_area_A2"], max_strain_pct=ic["max_strain_pct"],
             max_atoms=ic["max_atoms"], gap_A=ic["gap_A"],
@@ -413,7 +417,6 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
                              for e in found[1:]])
     done = {tuple(p["offset"]): p for p in (read_json(checkpoint)["points"]
                                              if checkpoint.exists() else [])}
-    calc_settings = _calc_settings(settings, options)
     points, structures_by_offset = [], {}
     for offset in interfaces.registry_shifts(iface, ic["registry_grid"]):
         atoms = interfaces.to_atoms(iface, offset, ic["vacuum_A"],
@@ -421,9 +424,8 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
                                     settings["slab"]["layer_tolerance_A"])
         structures_by_offset[offset] = atoms
         if offset not in done:
-            _apply_magmoms(atoms, options)
-            out = single_point(atoms, calculators.make_calculator(
-                calc_settings, "slab", txt=out_json.with_name("scan_calc.txt")), forces=False)
+            out = _slab_single_point(atoms, settings, options,
+                                     out_json.with_name("scan_calc.txt"), forces=False)
             done[offset] = {"offset": list(offset), "energy_eV": out.energy_eV,
                             "scf_converged": out.scf_converged, "wall_s": round(out.wall_s, 2)}
             write_json(checkpoint, {"points": list(done.values())})
@@ -493,9 +495,9 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
     for part, atoms in (("metal", metal), ("coating", coating),
                         ("metal_unstrained", unstrained)):
         part_dir = _outdir(outdir / part)
-        done = part_dir / "record.json"
-        if done.exists() and read_json(done).get("settings_hash") == settings_hash(settings):
-            prev = read_json(done)  # finished before a kill: not computed twice
+        prev = read_json(part_dir / "record.json") if (part_dir / "record.json").exists() else {}
+        if prev.get("settings_hash") == settings_hash(settings):
+            # finished before a kill: not computed twice
             parts[part] = Outcome(read(part_dir / "final.extxyz"), prev["energy_eV"],
                                   prev["fmax_eV_A"], steps=prev["steps"],
                                   relax_converged=prev["relax_converged"],
@@ -505,9 +507,7 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
             out = _relax_slab(atoms, settings, options, part_dir,
                               checkpoint_dir / f"{part}.traj")
         else:
-            _apply_magmoms(atoms, options)
-            out = single_point(atoms, calculators.make_calculator(
-                _calc_settings(settings, options), "slab", txt=part_dir / "calc.txt"))
+            out = _slab_single_point(atoms, settings, options, part_dir / "calc.txt")
         parts[part] = out
         _finish(part_dir, _record(f"adhesion_{part}", out, settings, **fields), out,
                 checkpoint_dir / f"{part}.traj")
@@ -525,7 +525,6 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
         rec.update(status="failed", reason="; ".join(flags))
     else:
         area = scan["area_A2"]
-        film_area = float(np.linalg.norm(np.cross(*np.asarray(scan["film_vectors_A"]))))
         rec.update(
             W_ad_J_m2=energetics.work_of_adhesion(energies["metal"], energies["coating"],
                                                   iface_rec["energy_eV"], area),
@@ -533,7 +532,7 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
                                                    energies["metal_unstrained"], area),
             metal_surface_energy_J_m2=energetics.surface_energy(
                 energies["metal_unstrained"], len(unstrained),
-                bulk["energy_per_atom_eV"], film_area)
+                bulk["energy_per_atom_eV"], slabs.surface_area(unstrained))
             if bulk.get("energy_per_atom_eV") is not None else None,
         )
     write_json(outdir / "record.json", rec)
