@@ -31,16 +31,48 @@ def _gpaw_setup_elements(xc: str) -> set[str]:
     return found
 
 
+# Universal ML potentials whose weights ship inside their PyPI wheels (work offline).
+ML_DEFAULT_MODELS = {"chgnet": "0.3.0", "sevenn": "7net-0"}
+# Both are trained on the Materials Project trajectory set: elements H (1) to Pu (94).
+ML_MAX_Z = 94
+
+
 def unsupported_elements(symbols: list[str], settings: dict) -> list[str]:
-    """Elements the configured calculator cannot treat (no PAW setup, no EMT parameters)."""
+    """Elements the configured calculator cannot treat (no PAW setup, no EMT parameters,
+    outside the ML model's training elements)."""
+    from ase.data import atomic_numbers
+
     name = settings["name"]
     if name == "emt":
         known = _emt_elements()
     elif name == "gpaw":
         known = _gpaw_setup_elements(settings["xc"])
+    elif name in ML_DEFAULT_MODELS:
+        return sorted(s for s in set(symbols) if atomic_numbers[s] > ML_MAX_Z)
     else:
         raise ValueError(f"unknown calculator {name!r}")
     return sorted(set(symbols) - known)
+
+
+def _ml_calculator(name: str, model: str | None) -> Calculator:
+    """CHGNet or SevenNet on the CPU, weights from the installed wheel (no download)."""
+    model = model or ML_DEFAULT_MODELS[name]
+    try:
+        if name == "chgnet":
+            from chgnet.model import CHGNet
+            from chgnet.model.dynamics import CHGNetCalculator
+
+            return CHGNetCalculator(CHGNet.load(model_name=model, use_device="cpu",
+                                                verbose=False), use_device="cpu")
+        from sevenn.calculator import SevenNetCalculator
+
+        modal = "PBE" if model == "7net-mf-0" else None
+        return SevenNetCalculator(model, device="cpu", modal=modal)
+    except ImportError as exc:
+        raise ImportError(
+            f"the {name} calculator needs the ml extra: pip install torch==2.13.0 "
+            f"-e '.[ml]' (scripts/install.sh does this); {exc}"
+        ) from exc
 
 
 def make_calculator(
@@ -61,8 +93,10 @@ def make_calculator(
         from ase.calculators.emt import EMT
 
         return EMT()
+    if name in ML_DEFAULT_MODELS:
+        return _ml_calculator(name, settings.get("model"))
     if name != "gpaw":
-        raise ValueError(f"unknown calculator {name!r}; choose gpaw or emt")
+        raise ValueError(f"unknown calculator {name!r}; choose gpaw, emt, chgnet or sevenn")
     from gpaw import GPAW, PW, Mixer, MixerSum
 
     kwargs: dict = {

@@ -18,14 +18,23 @@ from ase.filters import FrechetCellFilter
 from ase.io import jsonio, read
 from ase.optimize import BFGS
 
-from philicity import calculators, energetics, interfaces, quality, sites, slabs, structures
+from philicity import (
+    calculators,
+    energetics,
+    fastpath,
+    interfaces,
+    quality,
+    sites,
+    slabs,
+    structures,
+)
 from philicity.config import settings_hash
 from philicity.io import collect_database, read_json, versions, write_atoms, write_json
 from philicity.relax import Outcome, relax, single_point
 
 __all__ = ["check_candidate", "collect_database", "compute_adhesion", "compute_atom",
-           "compute_bulk", "relax_adsorbate", "relax_clean_slab", "relax_interface",
-           "report_metal", "scan_interface", "select_termination"]
+           "compute_bulk", "prescreen_sites", "relax_adsorbate", "relax_clean_slab",
+           "relax_interface", "report_metal", "scan_interface", "select_termination"]
 
 
 def _outdir(path: str | Path) -> Path:
@@ -279,10 +288,98 @@ def relax_clean_slab(terminations_json: str | Path, termination: int, settings: 
     return rec
 
 
+def _relaxed_clean(terms: dict, clean_dir: str | Path, termination: int) -> Atoms:
+    """The relaxed clean slab with the fixed layers and tags of the unrelaxed one."""
+    clean = read(Path(clean_dir) / "final.extxyz")
+    unrelaxed = jsonio.decode(_termination(terms, termination)["atoms"])
+    clean.set_constraint(unrelaxed.constraints)
+    clean.set_tags(unrelaxed.get_tags())
+    return clean
+
+
+def prescreen_sites(terminations_json: str | Path, clean_dir: str | Path, termination: int,
+                    metal: str, settings: dict, ml: dict, out_json: str | Path,
+                    checkpoint_dir: str | Path, options: dict | None = None) -> dict:
+    """The ml-then-dft strategy's decision for one termination and metal.
+
+    Every site is relaxed with the ML potential and checked (desorbed, moved,
+    reconstructed: pruned); each survivor gets a DFT single point at its ML geometry;
+    the ``ml.top_k`` lowest are marked for DFT relaxation. Finished ML relaxations and
+    single points are kept in ``checkpoint_dir`` so a killed job resumes.
+    """
+    out_json, checkpoint_dir = Path(out_json), _outdir(checkpoint_dir)
+    terms = read_json(terminations_json)
+    clean_rec = read_json(Path(clean_dir) / "record.json")
+    rec = {"kind": "prescreen", "name": terms["name"], "miller": terms["miller"],
+           "termination": termination, "metal": metal, "ml": ml,
+           "settings_hash": settings_hash(settings), "versions": versions(), "sites": []}
+    if clean_rec["status"] != "ok":
+        rec.update(status="failed", reason=f"clean slab failed: {clean_rec.get('reason')}")
+        write_json(out_json, rec)
+        return rec
+    clean = _relaxed_clean(terms, clean_dir, termination)
+    entry = _termination(terms, termination)
+    ml_calc = calculators.make_calculator(ml["calculator"], "slab")
+    # the ML binding energies use references from the same model
+    ml_clean = fastpath.ml_relax(clean, ml_calc, ml["fmax_eV_A"], ml["steps"],
+                                 checkpoint_dir / "clean.traj")
+    ml_atom = single_point(structures.isolated_atom(metal, settings["calculator"]["atom_box_A"]),
+                           ml_calc, forces=False)
+    rec.update(ml_clean_slab_eV=ml_clean.energy_eV, ml_atom_eV=ml_atom.energy_eV)
+    dft_calc = None  # one GPAW object for every single point: it reuses wave functions
+    for site in (s for s in terms["sites"] if s["termination"] == termination):
+        done = checkpoint_dir / f"{site['name']}.json"
+        if done.exists():
+            rec["sites"].append(read_json(done))
+            continue
+        initial = sites.place_adatom(clean, site, metal, settings["sites"]["height_scale"])
+        ml_out = fastpath.ml_relax(initial, ml_calc, ml["fmax_eV_A"], ml["steps"],
+                                   checkpoint_dir / f"{site['name']}.traj")
+        flags = quality.site_flags(initial, ml_out.atoms, clean, entry.get("all_sites", []),
+                                   site["kind"], settings["quality"], True,
+                                   ml_out.relax_converged)
+        item = {"site": site["name"], "site_kind": site["kind"], "ml_energy_eV": ml_out.energy_eV,
+                "ml_E_b_atom_eV": energetics.binding_energy(
+                    ml_out.energy_eV, ml_clean.energy_eV, ml_atom.energy_eV),
+                "ml_steps": ml_out.steps, "ml_wall_s": round(ml_out.wall_s, 2),
+                "ml_flags": flags, "pruned_by": fastpath.pruning_flags(flags),
+                "ml_atoms": jsonio.encode(ml_out.atoms), "adatom_start_A":
+                initial.positions[-1].tolist()}
+        if not item["pruned_by"]:
+            atoms = ml_out.atoms.copy()
+            atoms.set_constraint(initial.constraints)
+            _apply_magmoms(atoms, options)
+            if dft_calc is None:
+                dft_calc = calculators.make_calculator(
+                    _calc_settings(settings, options), "slab",
+                    txt=out_json.with_name("single_points_calc.txt"))
+            sp = single_point(atoms, dft_calc)
+            item.update(dft_single_point_eV=sp.energy_eV, dft_fmax_eV_A=sp.fmax_eV_A,
+                        scf_iterations=sp.scf_iterations, dft_wall_s=round(sp.wall_s, 2),
+                        scf_converged=sp.scf_converged)
+        write_json(done, item)
+        rec["sites"].append(item)
+    chosen = fastpath.select_for_relaxation(
+        {i["site"]: i.get("dft_single_point_eV") for i in rec["sites"]}, ml["top_k"])
+    for item in rec["sites"]:
+        item["dft_relax"] = item["site"] in chosen
+    rec.update(status="ok", E_clean_slab_eV=clean_rec["energy_eV"],
+               selected=chosen, n_pruned=sum(bool(i["pruned_by"]) for i in rec["sites"]))
+    write_json(out_json, rec)
+    return rec
+
+
 def relax_adsorbate(terminations_json: str | Path, clean_dir: str | Path, site_id: str,
                     metal: str, settings: dict, outdir: str | Path, checkpoint: str | Path,
-                    options: dict | None = None) -> dict:
-    """Place one ``metal`` adatom on a site of the relaxed clean slab, relax, and flag."""
+                    options: dict | None = None,
+                    prescreen_json: str | Path | None = None) -> dict:
+    """Place one ``metal`` adatom on a site of the relaxed clean slab, relax, and flag.
+
+    With ``prescreen_json`` (the ml-then-dft strategy) the site starts from its ML
+    geometry and is relaxed with DFT only if the prescreen selected it; otherwise the
+    record carries the DFT single point at the ML geometry, or the ML flags that
+    pruned it. Energies are always DFT; the ML energy is kept beside them.
+    """
     outdir = _outdir(outdir)
     terms = read_json(terminations_json)
     site = next(s for s in terms["sites"] if s["id"] == site_id)
@@ -295,16 +392,39 @@ def relax_adsorbate(terminations_json: str | Path, clean_dir: str | Path, site_i
                       reason=f"clean slab failed: {clean_rec.get('reason')}")
         _finish(outdir, rec, None)
         return rec
-    clean = read(Path(clean_dir) / "final.extxyz")
-    unrelaxed = jsonio.decode(entry["atoms"])  # carries the fixed layers and tags
-    clean.set_constraint(unrelaxed.constraints)
-    clean.set_tags(unrelaxed.get_tags())
+    clean = _relaxed_clean(terms, clean_dir, site["termination"])
     initial = sites.place_adatom(clean, site, metal, settings["sites"]["height_scale"])
-    outcome = _relax_slab(initial, settings, options, outdir, checkpoint)
+    start, stage = initial, "dft_relaxed"
+    if prescreen_json is not None:
+        pre = read_json(prescreen_json)
+        item = next(i for i in pre["sites"] if i["site"] == site["name"])
+        fields.update({k: item.get(k) for k in ("ml_energy_eV", "ml_E_b_atom_eV", "ml_steps",
+                                                  "ml_flags", "dft_single_point_eV")})
+        fields["prescreen_scf_iterations"] = item.get("scf_iterations")
+        if not item["dft_relax"]:
+            ml_atoms = jsonio.decode(item["ml_atoms"])
+            if item["pruned_by"]:
+                stage, flags, energy = "pruned_by_ml", [f"ml: {f}" for f in item["pruned_by"]], None
+            else:
+                stage, flags, energy = "dft_single_point", [], item["dft_single_point_eV"]
+                if not item["scf_converged"]:
+                    flags = [quality.SCF_NOT_CONVERGED]
+            rec = _record("adsorbate", None, settings, **fields, flags=flags, stage=stage,
+                          energy_eV=energy, E_clean_slab_eV=clean_rec["energy_eV"],
+                          adatom_start_A=initial.positions[-1].tolist(),
+                          adatom_final_A=ml_atoms.positions[-1].tolist())
+            write_atoms(outdir / "final.extxyz", ml_atoms)
+            write_json(outdir / "record.json", rec)
+            return rec
+        start = jsonio.decode(item["ml_atoms"])
+        start.set_constraint(initial.constraints)
+        stage = "dft_relaxed_from_ml"
+    outcome = _relax_slab(start, settings, options, outdir, checkpoint)
+    # flags judge the whole path from the placement, ML part included
     flags = quality.site_flags(initial, outcome.atoms, clean, entry.get("all_sites", []),
                                site["kind"], settings["quality"], outcome.scf_converged,
                                outcome.relax_converged)
-    rec = _record("adsorbate", outcome, settings, **fields, flags=flags,
+    rec = _record("adsorbate", outcome, settings, **fields, flags=flags, stage=stage,
                   E_clean_slab_eV=clean_rec["energy_eV"],
                   adatom_start_A=initial.positions[-1].tolist(),
                   adatom_final_A=outcome.atoms.positions[-1].tolist())
@@ -370,11 +490,15 @@ def report_metal(metal: str, candidate_jsons: list, adsorbate_jsons: list,
 def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
                    metal_structure: str | Path, metal: str, metal_miller: str,
                    termination: int, settings: dict, out_json: str | Path,
-                   checkpoint: str | Path, options: dict | None = None) -> dict:
+                   checkpoint: str | Path, options: dict | None = None,
+                   ml: dict | None = None) -> dict:
     """Lattice-match the metal film onto one coating termination and scan the registries.
 
-    Single points on a grid of in-plane film offsets (``interface.registry_grid``); each
-    finished point is kept in ``checkpoint`` so a killed scan resumes. Always writes
+    Single points on a grid of in-plane film offsets (``interface.registry_grid``); with
+    ``ml`` (the ml-then-dft strategy) each registry is first relaxed with the ML potential
+    and the DFT single point is taken at that geometry, which the DFT relaxation of the
+    best registry then starts from. Each finished point is kept in ``checkpoint`` so a
+    killed scan resumes. Always writes
     ``out_json``; ``status`` is ``ok``, ``no_match`` (no interface within the bounds,
     with the reason) or ``failed``.
     """
@@ -418,18 +542,31 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
     done = {tuple(p["offset"]): p for p in (read_json(checkpoint)["points"]
                                              if checkpoint.exists() else [])}
     points, structures_by_offset = [], {}
+    ml_calc = calculators.make_calculator(ml["calculator"], "slab") if ml else None
     for offset in interfaces.registry_shifts(iface, ic["registry_grid"]):
         atoms = interfaces.to_atoms(iface, offset, ic["vacuum_A"],
                                     settings["slab"]["fixed_layers"],
                                     settings["slab"]["layer_tolerance_A"])
-        structures_by_offset[offset] = atoms
         if offset not in done:
+            point = {"offset": list(offset)}
+            if ml is not None:  # ml-then-dft: the DFT single point at the ML geometry
+                ml_out = fastpath.ml_relax(atoms, ml_calc, ml["fmax_eV_A"], ml["steps"],
+                                           checkpoint.with_name(f"ml_{len(done)}.traj"))
+                relaxed = ml_out.atoms.copy()
+                relaxed.set_constraint(atoms.constraints)
+                atoms = relaxed
+                point.update(ml_energy_eV=ml_out.energy_eV, ml_steps=ml_out.steps,
+                             atoms=jsonio.encode(atoms))
             out = _slab_single_point(atoms, settings, options,
                                      out_json.with_name("scan_calc.txt"), forces=False)
-            done[offset] = {"offset": list(offset), "energy_eV": out.energy_eV,
-                            "scf_converged": out.scf_converged, "wall_s": round(out.wall_s, 2)}
+            point.update(energy_eV=out.energy_eV, scf_converged=out.scf_converged,
+                         scf_iterations=out.scf_iterations, wall_s=round(out.wall_s, 2))
+            done[offset] = point
             write_json(checkpoint, {"points": list(done.values())})
-        points.append(done[offset])
+        if "atoms" in done[offset]:
+            atoms = jsonio.decode(done[offset]["atoms"])
+        structures_by_offset[offset] = atoms
+        points.append({k: v for k, v in done[offset].items() if k != "atoms"})
     rec["scan"] = points
     ok = [p for p in points if p["energy_eV"] is not None]
     if not ok:

@@ -10,7 +10,7 @@ from philicity.energetics import binding_energy, difference_to_baseline
 from philicity.wetting import contact_angle
 
 SITE_COLUMNS = ["coating", "formula", "miller", "termination", "site", "site_kind",
-                "E_b_atom_eV", "E_b_bulk_eV", "flags"]
+                "E_b_atom_eV", "E_b_bulk_eV", "dft_stage", "ml_E_b_atom_eV", "flags"]
 RANKING_COLUMNS = ["rank", "coating", "formula", "miller", "best_site", "E_b_atom_eV",
                    "E_b_bulk_eV", "dE_vs_baseline_eV", "W_ad_J_m2", "theta_deg",
                    "wetting_regime", "score", "flags", "status", "settings_hash"]
@@ -79,6 +79,10 @@ def site_rows(adsorbates: list[dict], formula: dict[str, str], e_atom: float,
             if ok else None,
             "E_b_bulk_eV": binding_energy(rec["energy_eV"], rec["E_clean_slab_eV"], e_bulk_atom)
             if ok else None,
+            # dft_relaxed, dft_relaxed_from_ml, dft_single_point (at the ML geometry),
+            # pruned_by_ml; the ML binding energy (its own references) for comparison only
+            "dft_stage": rec.get("stage", "dft_relaxed"),
+            "ml_E_b_atom_eV": rec.get("ml_E_b_atom_eV"),
             "flags": "; ".join(flags),
         })
     df = pd.DataFrame(rows, columns=SITE_COLUMNS)

@@ -104,7 +104,9 @@ def relax(
     traj = Trajectory(str(checkpoint), "a", atoms)
     opt = opt_cls(atoms, logfile=str(log) if log else None)
     opt.attach(traj)
-    scf_iterations = 0
+    # GPAW counts the iterations of its last SCF only: sum them after every force call
+    scf_counts: list[int] = []
+    opt.attach(lambda: scf_counts.append(_scf_iterations(calc) or 0))
     try:
         converged = bool(opt.run(fmax=fmax_eV_A, steps=max(steps - resumed, 0)))
     except Exception as exc:
@@ -117,9 +119,8 @@ def relax(
     traj.close()
     energy = float(atoms.get_potential_energy())
     fmax = _max_force(atoms)
-    iterations = _scf_iterations(calc)
-    if iterations is not None:
-        scf_iterations += iterations
     return Outcome(atoms, energy, fmax, steps=opt.nsteps + resumed, resumed_steps=resumed,
                    relax_converged=converged or fmax <= fmax_eV_A,
-                   wall_s=time.perf_counter() - start, scf_iterations=scf_iterations or None)
+                   wall_s=time.perf_counter() - start,
+                   scf_iterations=sum(scf_counts) if _scf_iterations(calc) is not None
+                   else None)

@@ -187,3 +187,64 @@ def test_interface_without_a_match_is_a_status_not_an_error(surface, root, setti
     rec = jobs.compute_adhesion(tmp / "scan.json", tmp / "relaxed", tmp / "none.json",
                                 settings, tmp / "adh", tmp / "ck/a")
     assert rec["status"] == "no_match" and "W_ad_J_m2" not in rec
+
+
+@pytest.mark.parametrize("name", ["chgnet", "sevenn"])
+def test_ml_calculators_build_offline_from_the_factory(name, monkeypatch):
+    """Weights come from the installed wheel: no network (HF/hub downloads disabled)."""
+    from ase.build import add_adsorbate, fcc100
+
+    from philicity import calculators
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("NO_PROXY", "*")
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # any download would fail
+    calc = calculators.make_calculator({"name": name, "model": ""}, "slab")
+    slab = fcc100("Al", (2, 2, 3), vacuum=6.0)
+    add_adsorbate(slab, "Na", 2.6, "hollow")
+    slab.calc = calc
+    energy = slab.get_potential_energy()
+    assert np.isfinite(energy) and -60 < energy < -30  # about -3.7 eV/atom for Al
+    assert calculators.unsupported_elements(["Na", "Al", "Og"], {"name": name}) == ["Og"]
+
+
+def test_staged_strategy_relaxes_only_the_top_k_with_the_expensive_calculator(surface,
+                                                                               settings):
+    """CHGNet pre-relaxes Ag on every Cu(100) site, EMT stands in for DFT: single points
+    on all survivors, relaxations of the top_k only, energies from EMT."""
+    tmp, terms = surface
+    jobs.relax_clean_slab(tmp / "terminations.json", 0, settings, tmp / "clean",
+                          tmp / "ck" / "clean.traj")
+    ml = {"calculator": {"name": "chgnet", "model": ""}, "fmax_eV_A": 0.05, "steps": 200,
+          "top_k": 1}
+    pre = jobs.prescreen_sites(tmp / "terminations.json", tmp / "clean", 0, "Ag", settings,
+                               ml, tmp / "pre" / "prescreen.json", tmp / "ck" / "ml")
+    assert pre["status"] == "ok" and len(pre["sites"]) == 3
+    survivors = [i for i in pre["sites"] if not i["pruned_by"]]
+    assert survivors and all(i["dft_single_point_eV"] is not None for i in survivors)
+    assert len(pre["selected"]) == 1
+    best_sp = min(survivors, key=lambda i: i["dft_single_point_eV"])
+    assert pre["selected"] == [best_sp["site"]]
+    records = {}
+    for site in terms["sites"]:
+        name = site["name"]
+        records[name] = jobs.relax_adsorbate(
+            tmp / "terminations.json", tmp / "clean", site["id"], "Ag", settings,
+            tmp / "ads" / name, tmp / "ck" / f"{name}.traj",
+            prescreen_json=tmp / "pre" / "prescreen.json")
+    stages = {n: r["stage"] for n, r in records.items()}
+    assert [n for n, s in stages.items() if s == "dft_relaxed_from_ml"] == pre["selected"]
+    assert sum((tmp / "ads" / n / "relax.traj").exists() for n in records) == 1
+    for item in pre["sites"]:
+        rec = records[item["site"]]
+        assert rec["ml_energy_eV"] == item["ml_energy_eV"]
+        if rec["stage"] == "dft_single_point":
+            assert rec["energy_eV"] == item["dft_single_point_eV"] and rec["flags"] == []
+        if rec["stage"] == "pruned_by_ml":
+            assert rec["energy_eV"] is None and rec["flags"][0].startswith("ml: ")
+    relaxed = records[pre["selected"][0]]
+    assert relaxed["energy_eV"] <= best_sp["dft_single_point_eV"] + 1e-6
+    # a rerun after a kill reuses the finished ML relaxations and single points
+    again = jobs.prescreen_sites(tmp / "terminations.json", tmp / "clean", 0, "Ag", settings,
+                                 ml, tmp / "pre2" / "prescreen.json", tmp / "ck" / "ml")
+    assert [i["ml_wall_s"] for i in again["sites"]] == [i["ml_wall_s"] for i in pre["sites"]]

@@ -89,6 +89,8 @@ presets:
                 substrate_thickness_A: 4.0, vacuum_A: 8.0, registry_grid: 2}
 wetting:
   sigma_lv_J_m2: {Al: 0.87}  # liquid Al near its melting point (test value)
+strategy: ml-then-dft
+ml: {calculator: {name: chgnet}, top_k: 2}
 """
 
 
@@ -109,8 +111,16 @@ def test_emt_screen_end_to_end_with_a_broken_cif(tmp_path):
     snakemake(tmp_path, *args)
     sites = pd.read_csv(tmp_path / "results/sites/Al.csv")
     assert list(sites.columns) == ["coating", "formula", "miller", "termination", "site",
-                                   "site_kind", "E_b_atom_eV", "E_b_bulk_eV", "flags"]
+                                   "site_kind", "E_b_atom_eV", "E_b_bulk_eV", "dft_stage",
+                                   "ml_E_b_atom_eV", "flags"]
     assert set(sites["coating"]) == {"Cu", "Ag"}
+    # ml-then-dft: CHGNet pre-relaxes every site, at most top_k per surface get relaxed
+    # by the "DFT" calculator (EMT here), the others keep its single point
+    relaxed = sites[sites["dft_stage"] == "dft_relaxed_from_ml"]
+    assert relaxed.groupby("coating").size().le(2).all() and len(relaxed) >= 2
+    assert set(sites["dft_stage"]) <= {"dft_relaxed_from_ml", "dft_single_point",
+                                       "pruned_by_ml"}
+    assert sites["ml_E_b_atom_eV"].notna().all()
     assert set(sites["site_kind"]) == {"ontop", "bridge", "hollow"}
     ranking = pd.read_csv(tmp_path / "results/ranking/Al.csv")
     assert ranking["coating"].tolist()[-1] == "Broken"
@@ -134,3 +144,11 @@ def test_emt_screen_end_to_end_with_a_broken_cif(tmp_path):
     proc = snakemake(tmp_path, *args, "-n")
     assert "Nothing to be done" in proc.stdout + proc.stderr
     assert (tmp_path / "results/sites/Al.csv").stat().st_mtime == before
+    # the other strategy reuses every shared job: references, terminations, clean slabs
+    (tmp_path / "dft.yaml").write_text("strategy: dft\n")
+    proc = snakemake(tmp_path, *args[:2], "--configfile", str(tmp_path / "dft.yaml"),
+                     *args[2:], "-n")
+    rules = {r for r, _ in planned(proc)}
+    assert "relax_adsorbate" in rules
+    assert not rules & {"compute_atom", "compute_bulk", "select_termination",
+                        "relax_clean_slab", "check_candidate", "prescreen_sites"}, rules

@@ -2,15 +2,51 @@
 from snakemake.exceptions import IncompleteCheckpointException
 
 
-rule relax_adsorbate:
+rule prescreen_sites:
+    """ml-then-dft: ML relaxations, pruning, DFT single points, the top_k to relax."""
     input:
         terminations=f"{surface()}/terminations.json",
         clean=f"{surface()}/t{{term}}/clean/record.json",
     output:
-        record=f"{surface()}/t{{term}}/{{metal}}/{{site}}/record.json",
-        structure=f"{surface()}/t{{term}}/{{metal}}/{{site}}/final.extxyz",
+        f"{surface()}/t{{term}}/{{metal}}/ml-{MLHASH}/prescreen.json",
     log:
-        f"{LOGS}/relax_adsorbate/{{kind}}/{{name}}/{{miller}}/t{{term}}/{{metal}}/{{site}}.log",
+        f"{LOGS}/prescreen_sites/{{kind}}/{{name}}/{{miller}}/t{{term}}/{{metal}}.log",
+    params:
+        job=lambda w, input, output: dict(
+            terminations_json=input.terminations,
+            clean_dir=Path(input.clean).parent,
+            termination=int(w.term),
+            metal=w.metal,
+            settings=SETTINGS,
+            ml=ML,
+            out_json=output[0],
+            checkpoint_dir=f"{CHECKPOINTS}/{w.kind}/{w.name}/{w.miller}/t{w.term}/{w.metal}/ml-{MLHASH}",
+            options=options_of(w.kind, w.name),
+        ),
+    resources:
+        mem_mb=8000,
+        runtime=480,
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/run_job.py"
+
+
+rule relax_adsorbate:
+    input:
+        unpack(
+            lambda w: {
+                "terminations": surface(w.kind, w.name, w.miller) + "/terminations.json",
+                "clean": surface(w.kind, w.name, w.miller) + f"/t{w.term}/clean/record.json",
+                **({} if STRATEGY == "dft" else {"prescreen": surface(w.kind, w.name, w.miller)
+                    + f"/t{w.term}/{w.metal}/{SITE_SEG}prescreen.json"}),
+            }
+        ),
+    output:
+        record=f"{surface()}/t{{term}}/{{metal}}/{SITE_SEG}{{site}}/record.json",
+        structure=f"{surface()}/t{{term}}/{{metal}}/{SITE_SEG}{{site}}/final.extxyz",
+    log:
+        f"{LOGS}/relax_adsorbate/{{kind}}/{{name}}/{{miller}}/t{{term}}/{{metal}}/{SITE_SEG}{{site}}.log",
     params:
         job=lambda w, input, output: dict(
             terminations_json=input.terminations,
@@ -19,8 +55,9 @@ rule relax_adsorbate:
             metal=w.metal,
             settings=SETTINGS,
             outdir=Path(output.record).parent,
-            checkpoint=f"{CHECKPOINTS}/{w.kind}/{w.name}/{w.miller}/t{w.term}/{w.metal}/{w.site}.traj",
+            checkpoint=f"{CHECKPOINTS}/{w.kind}/{w.name}/{w.miller}/t{w.term}/{w.metal}/{SITE_SEG}{w.site}.traj",
             options=options_of(w.kind, w.name),
+            prescreen_json=input.get("prescreen"),
         ),
     resources:
         mem_mb=8000,
@@ -47,6 +84,6 @@ def adsorbate_records(kind, name, metal):
         data = json.loads(Path(terms.output[0]).read_text())
         for site in data.get("sites", []):
             records.append(
-                f"{surface(kind, name, miller)}/t{site['termination']}/{metal}/{site['name']}/record.json"
+                f"{surface(kind, name, miller)}/t{site['termination']}/{metal}/{SITE_SEG}{site['name']}/record.json"
             )
     return records

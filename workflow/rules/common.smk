@@ -20,7 +20,15 @@ except cfg.ConfigError as _exc:
 # bound must not rerun (or re-hash) a finished adsorption calculation.
 SETTINGS = {k: v for k, v in ALL_SETTINGS.items() if k != "interface"}
 HASH = cfg.settings_hash(SETTINGS)
+# ml-then-dft site results live beside the dft ones, under the ML settings' own hash,
+# so switching strategy reuses every reference, clean slab and finished site.
+STRATEGY = config["strategy"]
+ML = config["ml"]
+MLHASH = cfg.settings_hash({"ml": ML}, ("ml",))
+SITE_SEG = "" if STRATEGY == "dft" else f"ml-{MLHASH}/"
 IHASH = cfg.settings_hash(ALL_SETTINGS, cfg.INTERFACE_SECTIONS)
+if STRATEGY != "dft":  # ML geometries change the interfaces' results
+    IHASH = cfg.settings_hash({"i": IHASH, "ml": ML}, ("i", "ml"))
 RESULTS = config["results_dir"]
 WORK = f"{RESULTS}/work/{HASH}"
 IWORK = f"{WORK}/interfaces/{IHASH}"

@@ -32,6 +32,7 @@ rule scan_interface:
             out_json=output[0],
             checkpoint=f"{_icheckpoints(w)}/scan.json",
             options=options_of("coatings", w.name),
+            ml=None if STRATEGY == "dft" else ML,
         ),
     resources:
         mem_mb=12000,

@@ -1,5 +1,6 @@
 # Site tables, rankings and the ASE database of every calculation.
 import json
+import re
 
 
 def _report_inputs(w):
@@ -59,6 +60,13 @@ rule report_metal:
         "../scripts/run_job.py"
 
 
+def _clean_record(site_record):
+    """The clean slab's record beside a site record (the last t<N> folder of its path)."""
+    parts = Path(site_record).parts
+    last = max(i for i, p in enumerate(parts) if re.fullmatch(r"t\d+", p))
+    return str(Path(*parts[: last + 1]) / "clean" / "record.json")
+
+
 def _all_records(w):
     records = []
     for metal in METALS:
@@ -70,10 +78,9 @@ def _all_records(w):
             if str(r).endswith("/adhesion/record.json"):
                 base = Path(r).parents[1]
                 records += [str(base / "relaxed" / "record.json"), str(r)]
-        # surface/t{term}/{metal}/{site}/record.json -> surface/t{term}/clean/record.json
+        # surface/t{term}/{metal}/[ml-hash/]{site}/record.json -> surface/t{term}/clean/...
         records += [
-            str(Path(r).parents[2] / "clean" / "record.json")
-            for r in inputs["adsorbates"] + inputs["baseline"]
+            _clean_record(r) for r in inputs["adsorbates"] + inputs["baseline"]
             if str(r).endswith("/record.json")
         ]
     return sorted(set(records))

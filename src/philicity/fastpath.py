@@ -1,0 +1,44 @@
+"""The ``ml-then-dft`` strategy: ML pre-relaxation, pruning, DFT only where it decides.
+
+After AdsorbML (Lan et al., npj Comput. Mater. 9, 172 (2023)), adapted so that every
+energy a user reads comes from DFT:
+
+1. every site is relaxed with a universal ML potential (seconds);
+2. sites the ML relaxation flags (desorbed, moved to another site, reconstructed the
+   substrate) are pruned: their DFT answer is another site's;
+3. a DFT single point at each surviving ML geometry;
+4. a DFT relaxation, from the ML geometry, of only the ``top_k`` lowest single points.
+
+The ML energies are kept beside the DFT ones for comparison, never used to rank.
+"""
+
+from __future__ import annotations
+
+from ase import Atoms
+from ase.calculators.calculator import Calculator
+
+from philicity import quality
+from philicity.relax import Outcome, relax
+
+# Flags that prune a site after the ML relaxation (SCF flags cannot occur for ML).
+PRUNING_FLAGS = (quality.DESORBED, quality.MOVED, quality.RECONSTRUCTED)
+
+
+def ml_relax(atoms: Atoms, calc: Calculator, fmax_eV_A: float, steps: int,
+             checkpoint) -> Outcome:
+    """Relax ``atoms`` (constraints kept) with an ML calculator; ASE BFGS."""
+    return relax(atoms, calc, fmax_eV_A, steps, checkpoint, "BFGS")
+
+
+def pruning_flags(flags: list[str]) -> list[str]:
+    """The flags of an ML relaxation that remove the site from the DFT stage."""
+    return [f for f in flags if f.startswith(PRUNING_FLAGS)]
+
+
+def select_for_relaxation(single_points: dict[str, float | None], top_k: int) -> list[str]:
+    """Site ids whose DFT relaxation decides the answer: the ``top_k`` lowest DFT single
+    points (eV; ``None`` = SCF failed, never selected). Ties keep the input order."""
+    if top_k < 1:
+        raise ValueError(f"top_k must be >= 1, got {top_k}")
+    done = [(e, i, s) for i, (s, e) in enumerate(single_points.items()) if e is not None]
+    return [s for _, _, s in sorted(done)[:top_k]]

@@ -1,0 +1,31 @@
+"""The ml-then-dft decision rules, on hand-made values."""
+
+from __future__ import annotations
+
+import pytest
+
+from philicity import fastpath
+
+
+def test_top_k_lowest_single_points_are_relaxed():
+    sp = {"ontop0": -10.2, "bridge0": -10.5, "hollow0": -10.9, "hollow1": -10.8}
+    assert fastpath.select_for_relaxation(sp, 2) == ["hollow0", "hollow1"]
+    assert fastpath.select_for_relaxation(sp, 1) == ["hollow0"]
+    assert fastpath.select_for_relaxation(sp, 10) == ["hollow0", "hollow1", "bridge0",
+                                                      "ontop0"]
+
+
+def test_failed_or_pruned_sites_are_never_relaxed_and_ties_keep_order():
+    sp = {"ontop0": None, "bridge0": -1.0, "hollow0": -1.0}
+    assert fastpath.select_for_relaxation(sp, 1) == ["bridge0"]
+    assert fastpath.select_for_relaxation({"a": None}, 2) == []
+    with pytest.raises(ValueError, match="top_k"):
+        fastpath.select_for_relaxation(sp, 0)
+
+
+def test_only_geometric_anomalies_prune():
+    flags = ["relax_not_converged", "moved (bridge -> hollow, 1.41 A)",
+             "desorbed (nearest neighbour at 2.10 x bond length)"]
+    assert fastpath.pruning_flags(flags) == flags[1:]
+    assert fastpath.pruning_flags(["reconstructed (substrate atom moved 0.80 A)"])
+    assert fastpath.pruning_flags([]) == []
