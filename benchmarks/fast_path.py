@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
     ap.add_argument("--preset", default="fast")
     ap.add_argument("--thickness", type=float, default=4.0,
-                    help="minimum slab thickness, angstrom (default 4: two layers, the bottom one fixed)")
+                    help="minimum slab thickness, A (default 4: two layers, the bottom one fixed)")
     ap.add_argument("--metal", default="Na")
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--systems", default=None,
