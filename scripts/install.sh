@@ -29,5 +29,8 @@ if ! .venv/bin/python -c "import gpaw, gpaw_data" >/dev/null 2>&1; then
   echo "install: building GPAW with CC=g++ (about a minute)"
   CC=g++ .venv/bin/python -m pip install -q "gpaw>=25" gpaw-data
 fi
-.venv/bin/python -m pip install -q -e ".[dev]"
-echo "install: done ($(.venv/bin/python -c 'import gpaw, ase, pymatgen.core, snakemake; print("gpaw", gpaw.__version__, "ase", ase.__version__, "pymatgen", pymatgen.core.__version__, "snakemake", snakemake.__version__)'))"
+# ML potentials (ml-then-dft strategy): the CPU torch wheel first, then CHGNet and SevenNet
+# with their weights inside the wheels (no download at run time).
+.venv/bin/python -m pip install -q "torch==2.13.0"
+.venv/bin/python -m pip install -q -e ".[dev,ml]"
+echo "install: done ($(.venv/bin/python -c 'import gpaw, ase, pymatgen.core, snakemake; import chgnet, sevenn; print("gpaw", gpaw.__version__, "ase", ase.__version__, "pymatgen", pymatgen.core.__version__, "snakemake", snakemake.__version__, "chgnet", chgnet.__version__, "sevenn", sevenn.__version__)'))"

@@ -132,3 +132,12 @@ def make_calculator(
     if settings.get("parallel"):
         kwargs["parallel"] = settings["parallel"]
     return GPAW(**kwargs)
+
+
+def restart_calculator(gpw: str | Path, txt: str | Path | None = None) -> Calculator:
+    """A GPAW calculator restored from a ``.gpw`` file written with ``mode='all'``: its
+    wave functions and density start the next SCF, and the stored results are reused
+    while the atoms do not move. ``calc.atoms`` holds the stored positions."""
+    from gpaw import GPAW
+
+    return GPAW(str(gpw), txt=str(txt) if txt is not None else None)

@@ -3,7 +3,9 @@
 After AdsorbML (Lan et al., npj Comput. Mater. 9, 172 (2023)), adapted so that every
 energy a user reads comes from DFT:
 
-1. every site is relaxed with a universal ML potential (seconds);
+1. every site is relaxed with a universal ML potential (seconds), once from its
+   symmetric start (the geometry DFT continues from) and once with the adatom nudged
+   sideways (``ml.nudge_A``), so that a site which is only a saddle point shows it;
 2. sites the ML relaxation flags (desorbed, moved to another site, reconstructed the
    substrate) are pruned: their DFT answer is another site's;
 3. a DFT single point at each surviving ML geometry;
@@ -14,6 +16,7 @@ The ML energies are kept beside the DFT ones for comparison, never used to rank.
 
 from __future__ import annotations
 
+import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
@@ -28,6 +31,20 @@ def ml_relax(atoms: Atoms, calc: Calculator, fmax_eV_A: float, steps: int,
              checkpoint) -> Outcome:
     """Relax ``atoms`` (constraints kept) with an ML calculator; ASE BFGS."""
     return relax(atoms, calc, fmax_eV_A, steps, checkpoint, "BFGS")
+
+
+# A lateral nudge of the adatom before the ML relaxation, along an angle that lies on no
+# mirror line of the common surface lattices, so saddle-point sites (often bridges and
+# tops) slide to the minimum they belong to instead of staying by symmetry.
+JITTER_ANGLE_RAD = 0.3
+
+
+def nudge_adatom(atoms: Atoms, distance_A: float) -> Atoms:
+    """Copy of ``atoms`` with the last atom (the adatom) moved ``distance_A`` in the plane."""
+    out = atoms.copy()
+    out.positions[-1, :2] += distance_A * np.array([np.cos(JITTER_ANGLE_RAD),
+                                                    np.sin(JITTER_ANGLE_RAD)])
+    return out
 
 
 def pruning_flags(flags: list[str]) -> list[str]:

@@ -262,11 +262,17 @@ def _slab_single_point(atoms: Atoms, settings: dict, options: dict | None,
 
 
 def _relax_slab(atoms: Atoms, settings: dict, options: dict | None, outdir: Path,
-                checkpoint: str | Path) -> Outcome:
-    """Relax a slab (with or without adatom) with the configured calculator and optimizer."""
+                checkpoint: str | Path, restart: str | Path | None = None) -> Outcome:
+    """Relax a slab (with or without adatom) with the configured calculator and optimizer;
+    ``restart``: a .gpw of these atoms whose wave functions start the first SCF."""
     _apply_magmoms(atoms, options)
-    calc = calculators.make_calculator(_calc_settings(settings, options), "slab",
-                                       txt=outdir / "calc.txt")
+    if restart is not None and Path(restart).exists():
+        calc = calculators.restart_calculator(restart, txt=outdir / "calc.txt")
+        if np.abs(calc.atoms.positions - atoms.positions).max() < 1e-8:
+            atoms.positions = calc.atoms.positions  # bit-identical: stored results reused
+    else:
+        calc = calculators.make_calculator(_calc_settings(settings, options), "slab",
+                                           txt=outdir / "calc.txt")
     rx = settings["relax"]
     return relax(atoms, calc, rx["fmax_eV_A"], rx["steps"], checkpoint, rx["optimizer"],
                  log=outdir / "opt.log")
@@ -308,6 +314,7 @@ def prescreen_sites(terminations_json: str | Path, clean_dir: str | Path, termin
     single points are kept in ``checkpoint_dir`` so a killed job resumes.
     """
     out_json, checkpoint_dir = Path(out_json), _outdir(checkpoint_dir)
+    _outdir(out_json.parent)
     terms = read_json(terminations_json)
     clean_rec = read_json(Path(clean_dir) / "record.json")
     rec = {"kind": "prescreen", "name": terms["name"], "miller": terms["miller"],
@@ -333,11 +340,20 @@ def prescreen_sites(terminations_json: str | Path, clean_dir: str | Path, termin
             rec["sites"].append(read_json(done))
             continue
         initial = sites.place_adatom(clean, site, metal, settings["sites"]["height_scale"])
+        # the symmetric start gives the geometry DFT starts from; the nudged start tells
+        # whether the site is a minimum at all (a saddle point slides off: "moved")
         ml_out = fastpath.ml_relax(initial, ml_calc, ml["fmax_eV_A"], ml["steps"],
                                    checkpoint_dir / f"{site['name']}.traj")
         flags = quality.site_flags(initial, ml_out.atoms, clean, entry.get("all_sites", []),
                                    site["kind"], settings["quality"], True,
                                    ml_out.relax_converged)
+        if ml["nudge_A"] > 0:
+            nudged = fastpath.ml_relax(fastpath.nudge_adatom(initial, ml["nudge_A"]), ml_calc,
+                                       ml["fmax_eV_A"], ml["steps"],
+                                       checkpoint_dir / f"{site['name']}_nudged.traj")
+            flags += [f for f in quality.site_flags(
+                initial, nudged.atoms, clean, entry.get("all_sites", []), site["kind"],
+                settings["quality"], True, True) if f not in flags]
         item = {"site": site["name"], "site_kind": site["kind"], "ml_energy_eV": ml_out.energy_eV,
                 "ml_E_b_atom_eV": energetics.binding_energy(
                     ml_out.energy_eV, ml_clean.energy_eV, ml_atom.energy_eV),
@@ -354,6 +370,10 @@ def prescreen_sites(terminations_json: str | Path, clean_dir: str | Path, termin
                     _calc_settings(settings, options), "slab",
                     txt=out_json.with_name("single_points_calc.txt"))
             sp = single_point(atoms, dft_calc)
+            if sp.energy_eV is not None and settings["calculator"]["name"] == "gpaw":
+                # the DFT relaxation, if this site is chosen, restarts from these
+                item["gpw"] = str(checkpoint_dir / f"{site['name']}.gpw")
+                dft_calc.write(item["gpw"], mode="all")
             item.update(dft_single_point_eV=sp.energy_eV, dft_fmax_eV_A=sp.fmax_eV_A,
                         scf_iterations=sp.scf_iterations, dft_wall_s=round(sp.wall_s, 2),
                         scf_converged=sp.scf_converged)
@@ -363,6 +383,8 @@ def prescreen_sites(terminations_json: str | Path, clean_dir: str | Path, termin
         {i["site"]: i.get("dft_single_point_eV") for i in rec["sites"]}, ml["top_k"])
     for item in rec["sites"]:
         item["dft_relax"] = item["site"] in chosen
+        if not item["dft_relax"] and item.get("gpw"):
+            Path(item.pop("gpw")).unlink(missing_ok=True)
     rec.update(status="ok", E_clean_slab_eV=clean_rec["energy_eV"],
                selected=chosen, n_pruned=sum(bool(i["pruned_by"]) for i in rec["sites"]))
     write_json(out_json, rec)
@@ -419,7 +441,8 @@ def relax_adsorbate(terminations_json: str | Path, clean_dir: str | Path, site_i
         start = jsonio.decode(item["ml_atoms"])
         start.set_constraint(initial.constraints)
         stage = "dft_relaxed_from_ml"
-    outcome = _relax_slab(start, settings, options, outdir, checkpoint)
+    outcome = _relax_slab(start, settings, options, outdir, checkpoint,
+                          restart=item.get("gpw") if prescreen_json is not None else None)
     # flags judge the whole path from the placement, ML part included
     flags = quality.site_flags(initial, outcome.atoms, clean, entry.get("all_sites", []),
                                site["kind"], settings["quality"], outcome.scf_converged,

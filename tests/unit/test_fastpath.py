@@ -29,3 +29,18 @@ def test_only_geometric_anomalies_prune():
     assert fastpath.pruning_flags(flags) == flags[1:]
     assert fastpath.pruning_flags(["reconstructed (substrate atom moved 0.80 A)"])
     assert fastpath.pruning_flags([]) == []
+
+
+def test_nudge_moves_only_the_adatom_sideways_by_the_distance():
+    import numpy as np
+    from ase import Atoms
+
+    atoms = Atoms("Al2Na", positions=[(0, 0, 0), (2, 0, 0), (1, 1, 2)], cell=[4, 4, 10])
+    out = fastpath.nudge_adatom(atoms, 0.3)
+    shift = out.positions - atoms.positions
+    assert np.allclose(shift[:2], 0) and shift[2, 2] == 0
+    assert np.hypot(*shift[2, :2]) == pytest.approx(0.3)
+    # not along a mirror line of square or hexagonal lattices (0, 30, 45, 60, 90 deg)
+    angle = np.degrees(np.arctan2(shift[2, 1], shift[2, 0]))
+    assert min(abs(angle - m) for m in (0, 30, 45, 60, 90)) > 10
+    assert np.allclose(fastpath.nudge_adatom(atoms, 0.0).positions, atoms.positions)

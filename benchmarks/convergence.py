@@ -1,0 +1,104 @@
+"""Convergence of E_b with the numerical settings, one setting at a time, on one system.
+
+Starts from a preset (default ``fast``) and varies the plane-wave cutoff, the k-point
+density, the slab thickness and the vacuum one at a time. Each row is
+E_b = E(slab + adatom) - E(slab) - E(atom) from single points at a fixed geometry (the
+adatom at ``--height`` above the top layer of the unrelaxed slab), so only the
+numerics change between rows; the atom reference is recomputed with every cutoff.
+Prints a Markdown table with E_b and its change from the first row.
+
+    python benchmarks/convergence.py                      # Na on Al(100) hollow
+    python benchmarks/convergence.py --coating Cu --miller 111 --site hollow0
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import sys
+import time
+from pathlib import Path
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import yaml  # noqa: E402
+
+from philicity import calculators, sites, slabs, structures  # noqa: E402
+from philicity import config as cfg  # noqa: E402
+from philicity.relax import single_point  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SCANS = {
+    "ecut_eV": ("calculator", [300, 400, 500]),
+    "kpt_density": ("calculator", [2.0, 3.0, 4.0]),
+    "min_thickness_A": ("slab", [5.0, 7.0, 9.0]),
+    "vacuum_A": ("slab", [10.0, 12.0, 15.0]),
+}
+
+
+def binding_energy(coating: str, miller: str, metal: str, site_name: str, height_A: float,
+                   settings: dict) -> tuple[float, int, float]:
+    """E_b (eV), atoms in the slab, wall time (s) at one setting."""
+    start = time.perf_counter()
+    bulk = structures.read_structure(ROOT / "structures" / "coatings" / f"{coating}.cif")
+    sl = settings["slab"]
+    raw = slabs.generate_terminations(bulk, slabs.str_to_miller(miller),
+                                      sl["min_thickness_A"], sl["vacuum_A"])
+    slab = slabs.finish_slab(raw[0], sl["min_lateral_A"], sl["fixed_layers"],
+                             sl["layer_tolerance_A"], sl["max_atoms"])
+    found = sites.find_sites(slab, settings["sites"]["kinds"], settings["sites"]["symm_reduce"])
+    site = next(s for s in found if s["name"] == site_name)
+    with_adatom = sites.place_adatom(slab, site, metal)
+    top = slab.positions[:, 2].max()
+    with_adatom.positions[-1, 2] = top + height_A
+    calc = settings["calculator"]
+    e_slab = single_point(slab, calculators.make_calculator(calc, "slab"), forces=False)
+    e_ads = single_point(with_adatom, calculators.make_calculator(calc, "slab"), forces=False)
+    e_atom = single_point(structures.isolated_atom(metal, calc["atom_box_A"]),
+                          calculators.make_calculator(calc, "atom"), forces=False)
+    e_b = e_ads.energy_eV - e_slab.energy_eV - e_atom.energy_eV
+    return e_b, len(slab), time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--coating", default="Al")
+    ap.add_argument("--miller", default="100")
+    ap.add_argument("--site", default="hollow0")
+    ap.add_argument("--metal", default="Na")
+    ap.add_argument("--height", type=float, default=2.3,
+                    help="adatom height above the top layer, A (default 2.3: Na on Al(100))")
+    ap.add_argument("--preset", default="fast")
+    ap.add_argument("--only", choices=sorted(SCANS), action="append",
+                    help="scan only these settings (repeatable)")
+    ap.add_argument("--calculator", default=None, help="replace GPAW, e.g. emt (smoke tests)")
+    args = ap.parse_args(argv)
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config["preset"] = args.preset
+    cfg.validate(config)
+    base = cfg.settings(config)
+    if args.calculator:
+        base["calculator"]["name"] = args.calculator
+    print(f"# E_b of {args.metal} on {args.coating}({args.miller}) {args.site}, single points "
+          f"at a fixed height {args.height} A; preset {args.preset}, one setting varied per "
+          "block\n")
+    print("| setting | value | slab atoms | E_b (eV) | change (eV) | wall (s) |")
+    print("|---|---|---|---|---|---|")
+    for key in args.only or SCANS:
+        section, values = SCANS[key]
+        first = None
+        for value in values:
+            settings = copy.deepcopy(base)
+            settings[section][key] = value
+            e_b, n, wall = binding_energy(args.coating, args.miller, args.metal, args.site,
+                                          args.height, settings)
+            first = e_b if first is None else first
+            print(f"| {key} | {value} | {n} | {e_b:.3f} | {e_b - first:+.3f} | {wall:.0f} |",
+                  flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""The benchmark scripts run end to end (EMT stands in for GPAW; the numbers are the
+scripts' business, these tests check that they run and print what they promise)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import convergence  # noqa: E402
+import fast_path  # noqa: E402
+
+
+def test_fast_path_prints_the_promised_last_line(tmp_path, capsys):
+    fast_path.main(["--calculator", "emt", "--ml", "emt", "--metal", "Au", "--systems",
+                    "Al,Cu", "--workdir", str(tmp_path)])
+    out = capsys.readouterr().out.strip().splitlines()
+    assert re.fullmatch(r"speedup_scf=\S+ best_site_agreement=1\.00 max_abs_dE_eV=0\.000",
+                        out[-1]), out[-1]
+    assert sum(line.startswith("| ml-then-dft | hollow") for line in out) == 2
+
+
+def test_convergence_table_has_a_row_per_value(capsys):
+    convergence.main(["--calculator", "emt", "--metal", "Au", "--height", "2.0",
+                      "--only", "vacuum_A"])
+    rows = [r for r in capsys.readouterr().out.splitlines() if r.startswith("| vacuum_A")]
+    assert len(rows) == 3
+    e_b = [float(r.split("|")[4]) for r in rows]
+    assert all(-5 < e < 0 for e in e_b) and rows[0].split("|")[5].strip() == "+0.000"
