@@ -380,7 +380,8 @@ def prescreen_sites(terminations_json: str | Path, clean_dir: str | Path, termin
         write_json(done, item)
         rec["sites"].append(item)
     chosen = fastpath.select_for_relaxation(
-        {i["site"]: i.get("dft_single_point_eV") for i in rec["sites"]}, ml["top_k"])
+        {i["site"]: i.get("dft_single_point_eV") for i in rec["sites"]}, ml["top_k"],
+        ml["window_eV"])
     for item in rec["sites"]:
         item["dft_relax"] = item["site"] in chosen
         if not item["dft_relax"] and item.get("gpw"):

@@ -216,7 +216,7 @@ def test_staged_strategy_relaxes_only_the_top_k_with_the_expensive_calculator(su
     jobs.relax_clean_slab(tmp / "terminations.json", 0, settings, tmp / "clean",
                           tmp / "ck" / "clean.traj")
     ml = {"calculator": {"name": "chgnet", "model": ""}, "fmax_eV_A": 0.05, "steps": 200,
-          "nudge_A": 0.3, "top_k": 1}
+          "nudge_A": 0.3, "top_k": 1, "window_eV": 0.1}
     pre = jobs.prescreen_sites(tmp / "terminations.json", tmp / "clean", 0, "Ag", settings,
                                ml, tmp / "pre" / "prescreen.json", tmp / "ck" / "ml")
     assert pre["status"] == "ok" and len(pre["sites"]) == 3

@@ -15,6 +15,14 @@ def test_top_k_lowest_single_points_are_relaxed():
                                                       "ontop0"]
 
 
+def test_window_keeps_only_sites_near_the_lowest_single_point():
+    sp = {"ontop0": -10.2, "bridge0": -10.85, "hollow0": -10.9, "hollow1": -10.75}
+    assert fastpath.select_for_relaxation(sp, 3, 0.1) == ["hollow0", "bridge0"]
+    assert fastpath.select_for_relaxation(sp, 1, 0.1) == ["hollow0"]
+    assert fastpath.select_for_relaxation(sp, 4, 0.01) == ["hollow0"]
+    assert fastpath.select_for_relaxation({"a": None}, 2, 0.1) == []
+
+
 def test_failed_or_pruned_sites_are_never_relaxed_and_ties_keep_order():
     sp = {"ontop0": None, "bridge0": -1.0, "hollow0": -1.0}
     assert fastpath.select_for_relaxation(sp, 1) == ["bridge0"]
