@@ -129,6 +129,8 @@ def make_calculator(
         kwargs["kpts"] = {"density": settings["kpt_density"], "gamma": True}
     if system == "slab" and settings["dipole_correction"]:
         kwargs["poissonsolver"] = {"dipolelayer": "xy"}
+    if settings.get("nbands"):
+        kwargs["nbands"] = settings["nbands"]
     if settings.get("parallel"):
         kwargs["parallel"] = settings["parallel"]
     return GPAW(**kwargs)
@@ -141,3 +143,18 @@ def restart_calculator(gpw: str | Path, txt: str | Path | None = None) -> Calcul
     from gpaw import GPAW
 
     return GPAW(str(gpw), txt=str(txt) if txt is not None else None)
+
+
+def safer_settings(settings: dict, attempt: int) -> dict:
+    """Calculator settings for retry ``attempt`` (0 = as configured) of an SCF that did not
+    converge: mixing halved per attempt, more old densities, maxiter x (1 + attempt),
+    20 % more bands per attempt. The smearing stays: it would change the energies that
+    are compared with other calculations."""
+    if attempt == 0:
+        return settings
+    out = {**settings, "mixer": dict(settings["mixer"])}
+    out["mixer"]["beta"] = settings["mixer"]["beta"] / 2**attempt
+    out["mixer"]["nmaxold"] = max(settings["mixer"]["nmaxold"], 8)
+    out["maxiter"] = settings["maxiter"] * (1 + attempt)
+    out["nbands"] = f"{100 + 20 * attempt}%"
+    return out

@@ -84,9 +84,19 @@ def settings(config: dict, schema: dict | None = None) -> dict:
     return merged
 
 
+# Keys that change how a result is reached, not the result: left out of the hash.
+UNHASHED = {"calculator": ("scf_retries",)}
+
+
 def settings_hash(settings_: dict, sections: tuple[str, ...] = HASHED_SECTIONS) -> str:
     """Ten hex digits of the SHA-256 of the numerical settings (canonical JSON)."""
-    blob = json.dumps({k: settings_[k] for k in sections}, sort_keys=True)
+    picked = {}
+    for k in sections:
+        value = settings_[k]
+        if k in UNHASHED and isinstance(value, dict):
+            value = {key: v for key, v in value.items() if key not in UNHASHED[k]}
+        picked[k] = value
+    blob = json.dumps(picked, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:10]
 
 

@@ -81,6 +81,7 @@ def _record(kind: str, outcome: Outcome | None, settings: dict, **fields) -> dic
         )
         if outcome.error:
             rec["error"] = outcome.error
+        rec.update(outcome.extra)
     rec.update(fields)
     return rec
 
@@ -253,29 +254,54 @@ def _bulk_structure(path: str | Path):
     return structures.AseAtomsAdaptor.get_structure(read(path))
 
 
+def _with_scf_retries(run, settings: dict, options: dict | None) -> Outcome:
+    """Call ``run(calc_settings)`` until its SCF converges, with safer settings each retry
+    (``calculator.scf_retries``); every try is recorded in ``outcome.extra``."""
+    base = _calc_settings(settings, options)
+    tries = []
+    for attempt in range(base.get("scf_retries", 0) + 1):
+        calc_settings = calculators.safer_settings(base, attempt)
+        outcome = run(calc_settings, attempt)
+        tries.append({"attempt": attempt, "mixer_beta": calc_settings["mixer"]["beta"],
+                      "maxiter": calc_settings["maxiter"],
+                      "nbands": calc_settings.get("nbands", "default"),
+                      "scf_converged": outcome.scf_converged,
+                      "wall_s": round(outcome.wall_s, 2)})
+        if outcome.scf_converged:
+            break
+    outcome.extra["scf_tries"] = tries
+    outcome.wall_s = sum(t["wall_s"] for t in tries)
+    return outcome
+
+
 def _slab_single_point(atoms: Atoms, settings: dict, options: dict | None,
                        txt: str | Path, forces: bool = True) -> Outcome:
-    """Energy of a slab as it is, with the configured calculator."""
+    """Energy of a slab as it is, with the configured calculator (SCF retried)."""
     _apply_magmoms(atoms, options)
-    return single_point(atoms, calculators.make_calculator(
-        _calc_settings(settings, options), "slab", txt=txt), forces=forces)
+    return _with_scf_retries(lambda cs, _: single_point(
+        atoms, calculators.make_calculator(cs, "slab", txt=txt), forces=forces),
+        settings, options)
 
 
 def _relax_slab(atoms: Atoms, settings: dict, options: dict | None, outdir: Path,
                 checkpoint: str | Path, restart: str | Path | None = None) -> Outcome:
     """Relax a slab (with or without adatom) with the configured calculator and optimizer;
-    ``restart``: a .gpw of these atoms whose wave functions start the first SCF."""
+    ``restart``: a .gpw of these atoms whose wave functions start the first SCF. An SCF
+    failure is retried with safer settings, continuing from the checkpoint."""
     _apply_magmoms(atoms, options)
-    if restart is not None and Path(restart).exists():
-        calc = calculators.restart_calculator(restart, txt=outdir / "calc.txt")
-        if np.abs(calc.atoms.positions - atoms.positions).max() < 1e-8:
-            atoms.positions = calc.atoms.positions  # bit-identical: stored results reused
-    else:
-        calc = calculators.make_calculator(_calc_settings(settings, options), "slab",
-                                           txt=outdir / "calc.txt")
     rx = settings["relax"]
-    return relax(atoms, calc, rx["fmax_eV_A"], rx["steps"], checkpoint, rx["optimizer"],
-                 log=outdir / "opt.log")
+
+    def run(calc_settings: dict, attempt: int) -> Outcome:
+        if restart is not None and Path(restart).exists() and attempt == 0:
+            calc = calculators.restart_calculator(restart, txt=outdir / "calc.txt")
+            if np.abs(calc.atoms.positions - atoms.positions).max() < 1e-8:
+                atoms.positions = calc.atoms.positions  # identical: stored results reused
+        else:
+            calc = calculators.make_calculator(calc_settings, "slab", txt=outdir / "calc.txt")
+        return relax(atoms, calc, rx["fmax_eV_A"], rx["steps"], checkpoint, rx["optimizer"],
+                     log=outdir / "opt.log")
+
+    return _with_scf_retries(run, settings, options)
 
 
 def relax_clean_slab(terminations_json: str | Path, termination: int, settings: dict,

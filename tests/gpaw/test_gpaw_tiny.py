@@ -113,3 +113,22 @@ def test_real_gpaw_work_of_adhesion_na100_on_al100(tmp_path, tiny, root):
     # Na sticks to Al: positive W_ad, below the ~1.5 J/m^2 of strongly bonded metals
     assert 0.05 < rec["W_ad_J_m2"] < 1.5
     assert 0.05 < rec["metal_surface_energy_J_m2"] < 0.6  # Na: ~0.2 J/m^2
+
+
+def test_scf_failure_is_retried_with_safer_settings_and_flagged(tmp_path, tiny, root):
+    """maxiter 1 cannot converge: every try is recorded, the record is failed, no crash."""
+    tiny["calculator"].update(maxiter=1, scf_retries=2)
+    cif = tmp_path / "Al.cif"
+    shutil.copy(root / "structures/coatings/Al.cif", cif)
+    jobs.check_candidate(cif, "Al", {"termination": 0}, tiny, tmp_path / "c.json")
+    jobs.select_termination(tmp_path / "c.json", cif, "100", tiny, tmp_path / "t.json")
+    rec = jobs.relax_clean_slab(tmp_path / "t.json", 0, tiny, tmp_path / "clean",
+                                tmp_path / "ck" / "clean.traj")
+    assert rec["status"] == "failed" and "SCF did not converge" in rec["reason"]
+    assert rec["scf_converged"] is False
+    tries = rec["scf_tries"]
+    assert [t["attempt"] for t in tries] == [0, 1, 2]
+    assert [t["maxiter"] for t in tries] == [1, 2, 3]
+    assert [t["mixer_beta"] for t in tries] == pytest.approx([0.05, 0.025, 0.0125])
+    assert [t["nbands"] for t in tries] == ["default", "120%", "140%"]
+    assert not any(t["scf_converged"] for t in tries)

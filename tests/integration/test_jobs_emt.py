@@ -248,3 +248,21 @@ def test_staged_strategy_relaxes_only_the_top_k_with_the_expensive_calculator(su
     again = jobs.prescreen_sites(tmp / "terminations.json", tmp / "clean", 0, "Ag", settings,
                                  ml, tmp / "pre2" / "prescreen.json", tmp / "ck" / "ml")
     assert [i["ml_wall_s"] for i in again["sites"]] == [i["ml_wall_s"] for i in pre["sites"]]
+
+
+def test_scf_retry_stops_at_the_first_converged_try(settings):
+    from philicity.relax import Outcome
+
+    calls = []
+
+    def run(calc_settings, attempt):
+        calls.append(calc_settings)
+        return Outcome(None, -1.0 if attempt else None, None, scf_converged=attempt == 1,
+                       wall_s=1.5)
+
+    settings["calculator"].update(name="gpaw", scf_retries=3)
+    out = jobs._with_scf_retries(run, settings, None)
+    assert out.scf_converged and out.energy_eV == -1.0 and out.wall_s == 3.0
+    assert [t["scf_converged"] for t in out.extra["scf_tries"]] == [False, True]
+    assert calls[1]["mixer"]["beta"] == calls[0]["mixer"]["beta"] / 2
+    assert calls[1]["maxiter"] == 2 * calls[0]["maxiter"]
