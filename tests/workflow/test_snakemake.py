@@ -146,8 +146,7 @@ def test_emt_screen_end_to_end_with_a_broken_cif(tmp_path):
     assert (tmp_path / "results/sites/Al.csv").stat().st_mtime == before
     # the other strategy reuses every shared job: references, terminations, clean slabs
     (tmp_path / "dft.yaml").write_text("strategy: dft\n")
-    proc = snakemake(tmp_path, *args[:2], "--configfile", str(tmp_path / "dft.yaml"),
-                     *args[2:], "-n")
+    proc = snakemake(tmp_path, *args[:2], str(tmp_path / "dft.yaml"), *args[2:], "-n")
     rules = {r for r, _ in planned(proc)}
     assert "relax_adsorbate" in rules
     assert not rules & {"compute_atom", "compute_bulk", "select_termination",
