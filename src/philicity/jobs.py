@@ -377,9 +377,10 @@ def prescreen_sites(terminations_json: str | Path, clean_dir: str | Path, termin
             nudged = fastpath.ml_relax(fastpath.nudge_adatom(initial, ml["nudge_A"]), ml_calc,
                                        ml["fmax_eV_A"], ml["steps"],
                                        checkpoint_dir / f"{site['name']}_nudged.traj")
+            kinds = {f.split()[0] for f in flags}
             flags += [f for f in quality.site_flags(
                 initial, nudged.atoms, clean, entry.get("all_sites", []), site["kind"],
-                settings["quality"], True, True) if f not in flags]
+                settings["quality"], True, True) if f.split()[0] not in kinds]
         item = {"site": site["name"], "site_kind": site["kind"], "ml_energy_eV": ml_out.energy_eV,
                 "ml_E_b_atom_eV": energetics.binding_energy(
                     ml_out.energy_eV, ml_clean.energy_eV, ml_atom.energy_eV),
