@@ -23,8 +23,6 @@ from pathlib import Path
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import yaml  # noqa: E402
-
 from philicity import calculators, sites, slabs, structures  # noqa: E402
 from philicity import config as cfg  # noqa: E402
 from philicity.relax import single_point  # noqa: E402
@@ -75,10 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="scan only these settings (repeatable)")
     ap.add_argument("--calculator", default=None, help="replace GPAW, e.g. emt (smoke tests)")
     args = ap.parse_args(argv)
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    config["preset"] = args.preset
-    cfg.validate(config)
-    base = cfg.settings(config)
+    _, base = cfg.load(ROOT / "config" / "config.yaml", args.preset)
     if args.calculator:
         base["calculator"]["name"] = args.calculator
     print(f"# E_b of {args.metal} on {args.coating}({args.miller}) {args.site}, single points "

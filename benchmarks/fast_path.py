@@ -27,8 +27,6 @@ from pathlib import Path
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import yaml  # noqa: E402
-
 from philicity import config as cfg  # noqa: E402
 from philicity import jobs  # noqa: E402
 from philicity.io import read_json  # noqa: E402
@@ -40,10 +38,7 @@ QUICK = ("Al",)
 
 def load_settings(preset: str, thickness_A: float) -> tuple[dict, dict]:
     """The shipped config's preset (adsorption sections) and ml section, with small slabs."""
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    config["preset"] = preset
-    cfg.validate(config)
-    settings = cfg.settings(config)
+    config, settings = cfg.load(ROOT / "config" / "config.yaml", preset)
     settings.pop("interface")
     settings["slab"].update(min_thickness_A=thickness_A, fixed_layers=1)
     return settings, config["ml"]
@@ -63,7 +58,7 @@ def best(records: dict[str, dict]) -> tuple[str | None, float | None]:
 
 
 def run_system(coating: str, miller: str, metal: str, settings: dict, ml: dict,
-               work: Path, e_atom: float, reuse_dft: bool = False) -> dict:
+               work: Path, e_atom: float) -> dict:
     base = work / coating
     cif = ROOT / "structures" / "coatings" / f"{coating}.cif"
     # termination 0: the benchmark compares strategies, not terminations
@@ -91,12 +86,6 @@ def run_system(coating: str, miller: str, metal: str, settings: dict, ml: dict,
             out["selected"] = pre["selected"]
             out["pruned"] = [i["site"] for i in pre["sites"] if i["pruned_by"]]
         for sid in site_ids:
-            done = folder / sid.split("-", 1)[1] / "record.json"
-            if reuse_dft and strategy == "dft" and done.exists():
-                rec = read_json(done)
-                scf += rec.get("scf_iterations") or 0
-                steps += rec.get("steps") or 0
-                continue
             rec = jobs.relax_adsorbate(base / "terminations.json", base / "clean", sid, metal,
                                        settings, folder / sid.split("-", 1)[1],
                                        base / "ckpt" / strategy / f"{sid}.traj",
@@ -132,9 +121,6 @@ def main(argv: list[str] | None = None) -> int:
                     help="comma-separated coatings, e.g. Al,Cu (default: all, or --quick)")
     ap.add_argument("--calculator", default=None, help="replace GPAW, e.g. emt (smoke tests)")
     ap.add_argument("--ml", default=None, help="ML calculator name, e.g. sevenn or emt")
-    ap.add_argument("--reuse-dft", action="store_true",
-                    help="development: keep the dft strategy's finished records in --workdir "
-                    "(their SCF counts still come from the records)")
     args = ap.parse_args(argv)
     settings, ml = load_settings(args.preset, args.thickness)
     if args.calculator:
@@ -151,8 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     atom = jobs.compute_atom(args.metal, copy.deepcopy(settings), work / "atom")
     rows = []
     for coating, miller in systems.items():
-        r = run_system(coating, miller, args.metal, settings, ml, work, atom["energy_eV"],
-                       args.reuse_dft)
+        r = run_system(coating, miller, args.metal, settings, ml, work, atom["energy_eV"])
         rows.append(r)
         d, m = r["dft"], r["ml-then-dft"]
         print(f"\n## {args.metal} on {coating}({miller}), {r['n_atoms']} atoms, sites "

@@ -88,6 +88,16 @@ def settings(config: dict, schema: dict | None = None) -> dict:
 UNHASHED = {"calculator": ("scf_retries",)}
 
 
+def load(path: str | Path, preset: str | None = None) -> tuple[dict, dict]:
+    """A config file validated (defaults filled), optionally with another preset, and its
+    effective settings (:func:`settings`)."""
+    config = yaml.safe_load(Path(path).read_text())
+    if preset is not None:
+        config["preset"] = preset
+    validate(config, where=str(path))
+    return config, settings(config)
+
+
 def settings_hash(settings_: dict, sections: tuple[str, ...] = HASHED_SECTIONS) -> str:
     """Ten hex digits of the SHA-256 of the numerical settings (canonical JSON)."""
     picked = {}

@@ -359,7 +359,6 @@ def prescreen_sites(terminations_json: str | Path, clean_dir: str | Path, termin
     ml_atom = single_point(structures.isolated_atom(metal, settings["calculator"]["atom_box_A"]),
                            ml_calc, forces=False)
     rec.update(ml_clean_slab_eV=ml_clean.energy_eV, ml_atom_eV=ml_atom.energy_eV)
-    dft_calc = None  # one GPAW object for every single point: it reuses wave functions
     for site in (s for s in terms["sites"] if s["termination"] == termination):
         done = checkpoint_dir / f"{site['name']}.json"
         if done.exists():
@@ -391,19 +390,15 @@ def prescreen_sites(terminations_json: str | Path, clean_dir: str | Path, termin
         if not item["pruned_by"]:
             atoms = ml_out.atoms.copy()
             atoms.set_constraint(initial.constraints)
-            _apply_magmoms(atoms, options)
-            if dft_calc is None:
-                dft_calc = calculators.make_calculator(
-                    _calc_settings(settings, options), "slab",
-                    txt=out_json.with_name("single_points_calc.txt"))
-            sp = single_point(atoms, dft_calc)
+            sp = _slab_single_point(atoms, settings, options,
+                                    out_json.with_name(f"{site['name']}_calc.txt"))
             if sp.energy_eV is not None and settings["calculator"]["name"] == "gpaw":
                 # the DFT relaxation, if this site is chosen, restarts from these
                 item["gpw"] = str(checkpoint_dir / f"{site['name']}.gpw")
-                dft_calc.write(item["gpw"], mode="all")
+                sp.atoms.calc.write(item["gpw"], mode="all")
             item.update(dft_single_point_eV=sp.energy_eV, dft_fmax_eV_A=sp.fmax_eV_A,
                         scf_iterations=sp.scf_iterations, dft_wall_s=round(sp.wall_s, 2),
-                        scf_converged=sp.scf_converged)
+                        scf_converged=sp.scf_converged, scf_tries=sp.extra["scf_tries"])
         write_json(done, item)
         rec["sites"].append(item)
     chosen = fastpath.select_for_relaxation(
