@@ -395,7 +395,9 @@ def prescreen_sites(terminations_json: str | Path, clean_dir: str | Path, termin
             if sp.energy_eV is not None and settings["calculator"]["name"] == "gpaw":
                 # the DFT relaxation, if this site is chosen, restarts from these
                 item["gpw"] = str(checkpoint_dir / f"{site['name']}.gpw")
-                sp.atoms.calc.write(item["gpw"], mode="all")
+                tmp = Path(f"{item['gpw']}.tmp")
+                sp.atoms.calc.write(tmp, mode="all")
+                tmp.replace(item["gpw"])  # a kill never leaves half a wave-function file
             item.update(dft_single_point_eV=sp.energy_eV, dft_fmax_eV_A=sp.fmax_eV_A,
                         scf_iterations=sp.scf_iterations, dft_wall_s=round(sp.wall_s, 2),
                         scf_converged=sp.scf_converged, scf_tries=sp.extra["scf_tries"])
