@@ -2,41 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from workflow_helpers import ROOT, planned, snakemake
 
 pytestmark = pytest.mark.workflow
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run snakemake in ``workdir`` (with a copy of the shipped config/, as a user would)."""
-    if not (workdir / "config").exists():
-        shutil.copytree(ROOT / "config", workdir / "config")
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"),
-           "--directory", str(workdir), *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return proc
-
-
-def planned(proc: subprocess.CompletedProcess) -> set[tuple[str, str]]:
-    """(rule, wildcards) of every job a dry run plans."""
-    text = proc.stdout + proc.stderr
-    jobs = set()
-    for block in re.split(r"\n(?=(?:local)?(?:rule|checkpoint) )", text):
-        head = re.match(r"(?:local)?(?:rule|checkpoint) (\w+):", block)
-        wc = re.search(r"wildcards: (.*)", block)
-        if head:
-            jobs.add((head.group(1), wc.group(1).strip() if wc else ""))
-    return jobs
 
 
 def test_dry_run_lists_every_shipped_coating_for_both_metals(tmp_path):
@@ -77,38 +49,10 @@ def test_unknown_anode_is_refused_before_any_job(tmp_path):
     assert "no structure for 'Xx'" in proc.stdout + proc.stderr
 
 
-EMT_CONFIG = """
-anodes: [Al]
-preset: emt
-presets:
-  emt:
-    calculator: {name: emt}
-    slab: {min_thickness_A: 4.0, vacuum_A: 8.0, min_lateral_A: 5.0, fixed_layers: 1}
-    relax: {fmax_eV_A: 0.05, steps: 100}
-    interface: {max_area_A2: 60, max_strain_pct: 6, max_atoms: 40, film_thickness_A: 4.0,
-                substrate_thickness_A: 4.0, vacuum_A: 8.0, registry_grid: 2}
-wetting:
-  sigma_lv_J_m2: {Al: 0.87}  # liquid Al near its melting point (test value)
-strategy: ml-then-dft
-ml: {calculator: {name: chgnet}, top_k: 2}
-"""
-
-
-def test_emt_screen_end_to_end_with_a_broken_cif(tmp_path):
+def test_emt_screen_end_to_end_with_a_broken_cif(emt_local_run):
     """Al stands in for the anode and Cu, Ag for coatings (EMT knows them); a broken CIF
     fails its row only, and the rest of the screen completes."""
-    s = tmp_path / "structures"
-    (s / "anodes").mkdir(parents=True)
-    (s / "coatings").mkdir()
-    shutil.copy(ROOT / "structures/coatings/Al.cif", s / "anodes/Al.cif")
-    for name in ("Cu", "Ag"):
-        shutil.copy(ROOT / f"structures/coatings/{name}.cif", s / f"coatings/{name}.cif")
-    shutil.copy(ROOT / "structures/coatings/Ag.yaml", s / "coatings/Ag.yaml")
-    (s / "coatings/Broken.cif").write_text("data_broken\n_cell_length_a 4.0\nloop_\n")
-    (tmp_path / "emt.yaml").write_text(EMT_CONFIG)
-    args = ["--configfile", str(tmp_path / "emt.yaml"), "--config", f"structures_dir={s}",
-            "--cores", "2", "--keep-going"]
-    snakemake(tmp_path, *args)
+    tmp_path, args = emt_local_run.workdir, emt_local_run.args
     sites = pd.read_csv(tmp_path / "results/sites/Al.csv")
     assert list(sites.columns) == ["coating", "formula", "miller", "termination", "site",
                                    "site_kind", "E_b_atom_eV", "E_b_bulk_eV", "dft_stage",
