@@ -4,12 +4,18 @@ Each function takes plain paths and dicts (no ``snakemake`` object, no global
 config), so it runs the same from a Snakemake script, a test or a notebook.
 Problems with a candidate's input are written as ``status: failed`` records
 with the reason, so the ranking can list the candidate instead of losing it.
+
+Under MPI (``philicity.launch``) every rank runs the same function and GPAW splits the
+work; files are written by rank 0 only (``write_json``, ``write_atoms`` and the moves
+below), while GPAW's and ASE's own writers (text logs, trajectories, .gpw) do the same.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -23,18 +29,41 @@ from philicity import (
     energetics,
     fastpath,
     interfaces,
+    io,
     quality,
     sites,
     slabs,
     structures,
 )
 from philicity.config import settings_hash
-from philicity.io import collect_database, read_json, versions, write_atoms, write_json
+from philicity.io import collect_database, read_json, versions
 from philicity.relax import Outcome, relax, single_point
 
 __all__ = ["check_candidate", "collect_database", "compute_adhesion", "compute_atom",
            "compute_bulk", "prescreen_sites", "relax_adsorbate", "relax_clean_slab",
            "relax_interface", "report_metal", "scan_interface", "select_termination"]
+
+
+def _is_master() -> bool:
+    """True on MPI rank 0, and in serial runs."""
+    from ase.parallel import world
+
+    return world.rank == 0
+
+
+def _master_only(write: Callable[..., None]) -> Callable[..., None]:
+    """``write`` on MPI rank 0 only: the other ranks computed the same result."""
+
+    @functools.wraps(write)
+    def on_master(*args, **kwargs) -> None:
+        if _is_master():
+            write(*args, **kwargs)
+
+    return on_master
+
+
+write_json = _master_only(io.write_json)
+write_atoms = _master_only(io.write_atoms)
 
 
 def _outdir(path: str | Path) -> Path:
@@ -92,7 +121,7 @@ def _finish(outdir: Path, rec: dict, outcome: Outcome | None,
     means the folder is complete."""
     if outcome is not None:
         write_atoms(outdir / "final.extxyz", outcome.atoms)
-    if checkpoint is not None and Path(checkpoint).exists():
+    if checkpoint is not None and Path(checkpoint).exists() and _is_master():
         Path(checkpoint).replace(outdir / "relax.traj")
     write_json(outdir / "record.json", rec)
 
@@ -396,8 +425,9 @@ def prescreen_sites(terminations_json: str | Path, clean_dir: str | Path, termin
                 # the DFT relaxation, if this site is chosen, restarts from these
                 item["gpw"] = str(checkpoint_dir / f"{site['name']}.gpw")
                 tmp = Path(f"{item['gpw']}.tmp")
-                sp.atoms.calc.write(tmp, mode="all")
-                tmp.replace(item["gpw"])  # a kill never leaves half a wave-function file
+                sp.atoms.calc.write(tmp, mode="all")  # all ranks take part, rank 0 writes
+                if _is_master():
+                    tmp.replace(item["gpw"])  # a kill never leaves half a wave-function file
             item.update(dft_single_point_eV=sp.energy_eV, dft_fmax_eV_A=sp.fmax_eV_A,
                         scf_iterations=sp.scf_iterations, dft_wall_s=round(sp.wall_s, 2),
                         scf_converged=sp.scf_converged, scf_tries=sp.extra["scf_tries"])
