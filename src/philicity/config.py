@@ -85,7 +85,8 @@ def settings(config: dict, schema: dict | None = None) -> dict:
 
 
 # Keys that change how a result is reached, not the result: left out of the hash.
-UNHASHED = {"calculator": ("scf_retries",)}
+# (The top-level ``parallel`` section, ranks and launcher, is no setting at all.)
+UNHASHED = {"calculator": ("scf_retries", "parallel")}
 
 
 def load(path: str | Path, preset: str | None = None) -> tuple[dict, dict]:

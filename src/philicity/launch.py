@@ -1,0 +1,131 @@
+"""Run one pipeline job on several MPI ranks.
+
+A Snakemake rule runs ``workflow/scripts/run_job.py``, which calls :func:`run_job`. With
+one task the job function runs in that process (plain ``python``, GPAW's serial backend).
+With more, the job's arguments are written to a JSON file and every rank runs
+
+    <launcher> -n N  python -m gpaw python -m philicity.launch  job.json
+
+where the launcher is ``srun`` inside a SLURM allocation (``SLURM_JOB_ID`` set) and
+``mpiexec`` elsewhere. ``gpaw python`` starts GPAW's MPI backend (plain ``python`` under
+a launcher would run N serial copies). Every rank calls the same job function, GPAW
+splits the work, and only rank 0 writes files (see ``philicity.jobs``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO
+
+LAUNCHERS = ("auto", "srun", "mpiexec")
+
+
+def launcher_command(tasks: int, launcher: str = "auto", extra_args: Sequence[str] = (),
+                     environ: Mapping[str, str] | None = None,
+                     as_root: bool | None = None) -> list[str]:
+    """The MPI launcher's words that start ``tasks`` ranks.
+
+    ``launcher``: ``auto`` is ``srun`` inside a SLURM allocation (``SLURM_JOB_ID`` in
+    ``environ``), else ``mpiexec``. ``srun`` gets the allocation's CPUs per task
+    (``SLURM_CPUS_PER_TASK``; srun no longer inherits it since Slurm 22.05). Open MPI's
+    ``mpiexec`` refuses to run as root unless told: ``--allow-run-as-root`` is added when
+    ``as_root`` (default: the effective user id is 0). ``extra_args`` (e.g. ``--mpi=pmix``
+    or ``--oversubscribe``) follow the launcher's own.
+    """
+    if launcher not in LAUNCHERS:
+        raise ValueError(f"launcher {launcher!r} is not one of {LAUNCHERS}")
+    if tasks < 1:
+        raise ValueError(f"tasks must be at least 1, not {tasks}")
+    environ = os.environ if environ is None else environ
+    if launcher == "auto":
+        launcher = "srun" if environ.get("SLURM_JOB_ID") else "mpiexec"
+    if launcher == "srun":
+        cmd = ["srun", "-n", str(tasks)]
+        if environ.get("SLURM_CPUS_PER_TASK"):
+            cmd.append(f"--cpus-per-task={environ['SLURM_CPUS_PER_TASK']}")
+    else:
+        cmd = ["mpiexec", "-n", str(tasks)]
+        if as_root if as_root is not None else os.geteuid() == 0:
+            cmd.append("--allow-run-as-root")
+    return cmd + list(extra_args)
+
+
+def mpi_command(tasks: int, args: Sequence[str], launcher: str = "auto",
+                extra_args: Sequence[str] = (), environ: Mapping[str, str] | None = None,
+                as_root: bool | None = None) -> list[str]:
+    """``args`` (a script and its arguments, or ``-m module ...``) under ``gpaw python``
+    on ``tasks`` ranks, with this interpreter (a virtual environment's need not be on
+    ``PATH``)."""
+    return (launcher_command(tasks, launcher, extra_args, environ, as_root)
+            + [sys.executable, "-m", "gpaw", "python", *args])
+
+
+def mpi_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The ranks' environment: one BLAS/OpenMP thread per rank unless set otherwise."""
+    env = dict(os.environ if environ is None else environ)
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(var, "1")
+    return env
+
+
+def run_mpi(tasks: int, args: Sequence[str], launcher: str = "auto",
+            extra_args: Sequence[str] = (), stdout: IO | None = None) -> None:
+    """Run ``args`` under ``gpaw python`` on ``tasks`` ranks and wait; the ranks' output
+    goes to ``stdout`` (default: this process's). Raises ``CalledProcessError``."""
+    cmd = mpi_command(tasks, args, launcher, extra_args)
+    out = stdout if stdout is not None else sys.stdout
+    print("launch:", " ".join(cmd), file=out, flush=True)
+    subprocess.run(cmd, check=True, env=mpi_environment(), stdout=out,
+                   stderr=subprocess.STDOUT)
+
+
+def write_job(path: str | Path, rule: str, job: Mapping) -> Path:
+    """The job's rule and arguments as JSON (paths become strings)."""
+    from philicity.io import write_json
+
+    path = Path(path)
+    write_json(path, {"rule": rule, "job": dict(job)})
+    return path
+
+
+def launch(rule: str, job: Mapping, tasks: int, job_json: str | Path,
+           launcher: str = "auto", extra_args: Sequence[str] = (),
+           stdout: IO | None = None) -> None:
+    """Run ``philicity.jobs.<rule>(**job)`` on ``tasks`` ranks (also for one) through
+    ``job_json``, which stays beside the log so a failed job can be rerun by hand."""
+    path = write_job(job_json, rule, job)
+    run_mpi(tasks, ["-m", "philicity.launch", str(path)], launcher, extra_args, stdout)
+
+
+def run_job(rule: str, job: Mapping, tasks: int = 1, log: str | Path | None = None,
+            launcher: str = "auto", extra_args: Sequence[str] = ()) -> None:
+    """Run the job of ``rule``: in this process with one task, else on ``tasks`` MPI
+    ranks with the arguments in ``<log>.job.json``."""
+    if tasks <= 1:
+        from philicity import jobs
+
+        getattr(jobs, rule)(**job)
+        return
+    if log is None:
+        raise ValueError("a job on several ranks needs a log path for its JSON file")
+    launch(rule, job, tasks, Path(log).with_suffix(".job.json"), launcher, extra_args)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Every rank: read the job file and call the job function."""
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        raise SystemExit("usage: gpaw python -m philicity.launch JOB.json")
+    spec = json.loads(Path(argv[0]).read_text())
+    from philicity import jobs
+
+    getattr(jobs, spec["rule"])(**spec["job"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""A real GPAW job on 1 and on 2 MPI ranks through the pipeline's launcher (seconds)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from philicity import config, launch
+
+pytestmark = pytest.mark.gpaw
+
+gpaw = pytest.importorskip("gpaw", reason="GPAW is installed by scripts/install.sh")
+
+
+@pytest.fixture
+def tiny() -> dict:
+    """PW(200), a coarse k-mesh (kpt_density 1.5), tight SCF: bcc Na (2 atoms) in seconds."""
+    cfg = config.validate({"presets": {"tiny": {
+        "calculator": {"name": "gpaw", "mode": "pw", "ecut_eV": 200, "kpt_density": 1.5,
+                       "energy_convergence_eV": 0.0001},
+    }}, "preset": "tiny"})
+    return config.settings(cfg)
+
+
+def test_gpaw_is_built_with_mpi_scalapack_and_fftw():
+    import gpaw.cgpaw as cgpaw
+    from gpaw.fftw import have_fftw
+    from gpaw.utilities import compiled_with_sl
+
+    assert cgpaw.have_mpi, "GPAW without MPI: run scripts/install.sh, which rebuilds it"
+    assert compiled_with_sl() and have_fftw()
+    assert shutil.which("mpiexec"), "Open MPI's mpiexec: scripts/install.sh installs it"
+
+
+def test_bulk_na_gives_the_same_energy_on_one_and_two_ranks(tmp_path, tiny, root):
+    records = {}
+    for ranks in (1, 2):
+        out = tmp_path / f"n{ranks}"
+        log = tmp_path / f"n{ranks}.log"
+        job = {"cif": root / "structures/anodes/Na.cif", "metal": "Na", "settings": tiny,
+               "outdir": out}
+        with open(log, "w") as fh:
+            launch.launch("compute_bulk", job, ranks, tmp_path / f"n{ranks}.job.json",
+                          stdout=fh)
+        assert f"mpiexec -n {ranks}" in log.read_text()
+        # only rank 0 wrote: one record, one structure, no temporary files left behind
+        assert sorted(p.name for p in out.iterdir()) == ["calc.txt", "final.extxyz",
+                                                         "record.json"]
+        assert f"cores:  {ranks}" in (out / "calc.txt").read_text()
+        records[ranks] = json.loads((out / "record.json").read_text())
+    assert records[1]["status"] == records[2]["status"] == "ok"
+    assert records[2]["energy_eV"] == pytest.approx(records[1]["energy_eV"], abs=1e-3)
+    assert records[1]["settings_hash"] == records[2]["settings_hash"]

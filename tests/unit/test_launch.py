@@ -1,0 +1,77 @@
+"""The MPI launcher's command line, the job file, and the config's parallel section."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from philicity import config, launch
+
+
+@pytest.mark.parametrize(("environ", "as_root", "expected"), [
+    ({}, False, ["mpiexec", "-n", "4"]),
+    ({}, True, ["mpiexec", "-n", "4", "--allow-run-as-root"]),
+    ({"SLURM_JOB_ID": "123"}, True, ["srun", "-n", "4"]),
+    ({"SLURM_JOB_ID": "123", "SLURM_CPUS_PER_TASK": "2"}, False,
+     ["srun", "-n", "4", "--cpus-per-task=2"]),
+])
+def test_auto_is_srun_inside_slurm_else_mpiexec(environ, as_root, expected):
+    assert launch.launcher_command(4, "auto", environ=environ, as_root=as_root) == expected
+
+
+def test_launcher_can_be_forced_and_takes_extra_arguments():
+    slurm = {"SLURM_JOB_ID": "1"}
+    assert launch.launcher_command(2, "mpiexec", ["--oversubscribe"], slurm, False) == [
+        "mpiexec", "-n", "2", "--oversubscribe"]
+    assert launch.launcher_command(2, "srun", ["--mpi=pmix"], {}, True) == [
+        "srun", "-n", "2", "--mpi=pmix"]
+    with pytest.raises(ValueError, match="launcher"):
+        launch.launcher_command(2, "mpirun")
+    with pytest.raises(ValueError, match="tasks"):
+        launch.launcher_command(0)
+
+
+def test_ranks_run_gpaw_python_with_this_interpreter():
+    cmd = launch.mpi_command(2, ["-m", "philicity.launch", "j.json"], environ={},
+                             as_root=False)
+    assert cmd == ["mpiexec", "-n", "2", sys.executable, "-m", "gpaw", "python",
+                   "-m", "philicity.launch", "j.json"]
+    env = launch.mpi_environment({"PATH": "/bin", "OMP_NUM_THREADS": "3"})
+    assert env["OPENBLAS_NUM_THREADS"] == "1" and env["OMP_NUM_THREADS"] == "3"
+
+
+def test_one_task_runs_in_process_and_more_go_through_a_job_file(tmp_path, monkeypatch,
+                                                                 settings, root):
+    job = {"cif": root / "structures/coatings/Cu.cif", "metal": "Cu", "settings": settings,
+           "outdir": tmp_path / "bulk"}
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: calls.append(cmd))
+    log = tmp_path / "logs" / "compute_bulk" / "Cu.log"
+    log.parent.mkdir(parents=True)
+    with open(log, "w") as fh:
+        monkeypatch.setattr(sys, "stdout", fh)
+        launch.run_job("compute_bulk", job, 1, log)  # EMT, in this process
+        assert not calls and (tmp_path / "bulk" / "record.json").exists()
+        launch.run_job("compute_bulk", job, 2, log, "mpiexec", ["--oversubscribe"])
+    spec = json.loads(log.with_suffix(".job.json").read_text())
+    assert spec["rule"] == "compute_bulk" and spec["job"]["outdir"] == str(tmp_path / "bulk")
+    assert calls[0][:3] == ["mpiexec", "-n", "2"] and "--oversubscribe" in calls[0]
+    assert calls[0][-3:] == ["-m", "philicity.launch", str(log.with_suffix(".job.json"))]
+    assert "launch: mpiexec -n 2" in log.read_text()
+
+
+def test_the_parallel_section_is_no_setting_and_gpaw_parallel_is_unhashed():
+    base = {"presets": {"fast": {}}}
+    cfg = config.validate(dict(base))
+    assert cfg["parallel"]["tasks"] == 1 and cfg["parallel"]["launcher"] == "auto"
+    s0 = config.settings(cfg)
+    s1 = config.settings(config.validate({**base, "parallel": {"tasks": 8},
+                                          "overrides": {"calculator": {
+                                              "parallel": {"sl_auto": True}}}}))
+    assert s1["calculator"]["parallel"] == {"sl_auto": True}
+    assert config.settings_hash(s0) == config.settings_hash(s1)
+    with pytest.raises(config.ConfigError, match="tasks_per_rule"):
+        config.validate({**base, "parallel": {"tasks_per_rule": {"report_metal": 2}}})
