@@ -23,9 +23,9 @@ rule prescreen_sites:
             checkpoint_dir=f"{CHECKPOINTS}/{w.kind}/{w.name}/{w.miller}/t{w.term}/{w.metal}/ml-{MLHASH}",
             options=options_of(w.kind, w.name),
         ),
+    threads: dft_tasks("prescreen_sites")
     resources:
-        mem_mb=8000,
-        runtime=480,
+        **dft_resources("prescreen_sites", ml=True),
     conda:
         "../../environment.yml"
     script:
@@ -59,9 +59,9 @@ rule relax_adsorbate:
             options=options_of(w.kind, w.name),
             prescreen_json=input.get("prescreen"),
         ),
+    threads: dft_tasks("relax_adsorbate")
     resources:
-        mem_mb=8000,
-        runtime=480,
+        **dft_resources("relax_adsorbate"),
     conda:
         "../../environment.yml"
     script:

@@ -35,9 +35,9 @@ rule compute_atom:
         job=lambda w, output: dict(
             metal=w.metal, settings=SETTINGS, outdir=Path(output[0]).parent
         ),
+    threads: dft_tasks("compute_atom")
     resources:
-        mem_mb=4000,
-        runtime=30,
+        **dft_resources("compute_atom"),
     conda:
         "../../environment.yml"
     script:
@@ -57,9 +57,9 @@ rule compute_bulk:
         job=lambda w, input, output: dict(
             cif=input.cif, metal=w.metal, settings=SETTINGS, outdir=Path(output.record).parent
         ),
+    threads: dft_tasks("compute_bulk")
     resources:
-        mem_mb=4000,
-        runtime=60,
+        **dft_resources("compute_bulk"),
     conda:
         "../../environment.yml"
     script:

@@ -3,6 +3,7 @@ import os
 from pathlib import Path
 
 from philicity import config as cfg
+from philicity import resources as dft_cost
 from philicity import structures
 from philicity.slabs import miller_to_str
 
@@ -29,6 +30,38 @@ SITE_SEG = "" if STRATEGY == "dft" else f"ml-{MLHASH}/"
 IHASH = cfg.settings_hash(ALL_SETTINGS, cfg.INTERFACE_SECTIONS)
 if STRATEGY != "dft":  # ML geometries change the interfaces' results
     IHASH = cfg.settings_hash({"i": IHASH, "ml": ML}, ("i", "ml"))
+# MPI ranks and requests of the DFT rules (config "parallel"; not in any settings hash).
+PARALLEL = config["parallel"]
+
+
+def dft_tasks(rule):
+    """MPI ranks of one job of a DFT rule: parallel.tasks_per_rule, else parallel.tasks.
+    Also the rule's threads, so a local run reserves one core per rank."""
+    return PARALLEL["tasks_per_rule"].get(rule, PARALLEL["tasks"])
+
+
+def dft_resources(rule, ml=False):
+    """Resources of a DFT rule, read by the SLURM executor: ``tasks`` ranks of one CPU;
+    with tasks > 1 also ``mpi`` (the job step then runs the job script without srun and
+    run_job.py starts the ranks); ``runtime`` (minutes) and ``mem_mb`` from the system
+    size in the job's inputs and the preset, growing with each retry (``attempt``).
+    Formula and calibration: philicity.resources. ``ml``: an ML potential runs too."""
+    tasks = dft_tasks(rule)
+
+    def request(wildcards, input, attempt):
+        return dft_cost.request(rule, ALL_SETTINGS, PARALLEL, tasks, list(input),
+                                dict(wildcards.items()), attempt, ml)
+
+    mpi = {"mpi": "srun" if PARALLEL["launcher"] == "auto" else PARALLEL["launcher"]}
+    return {
+        "tasks": tasks,
+        "cpus_per_task": 1,
+        **(mpi if tasks > 1 else {}),
+        "runtime": lambda w, input, attempt: request(w, input, attempt)["runtime"],
+        "mem_mb": lambda w, input, attempt: request(w, input, attempt)["mem_mb"],
+    }
+
+
 RESULTS = config["results_dir"]
 WORK = f"{RESULTS}/work/{HASH}"
 IWORK = f"{WORK}/interfaces/{IHASH}"

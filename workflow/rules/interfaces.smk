@@ -34,9 +34,9 @@ rule scan_interface:
             options=options_of("coatings", w.name),
             ml=None if STRATEGY == "dft" else ML,
         ),
+    threads: dft_tasks("scan_interface")
     resources:
-        mem_mb=12000,
-        runtime=600,
+        **dft_resources("scan_interface", ml=STRATEGY != "dft"),
     conda:
         "../../environment.yml"
     script:
@@ -59,9 +59,9 @@ rule relax_interface:
             checkpoint=f"{_icheckpoints(w)}/relax.traj",
             options=options_of("coatings", w.name),
         ),
+    threads: dft_tasks("relax_interface")
     resources:
-        mem_mb=12000,
-        runtime=1440,
+        **dft_resources("relax_interface"),
     conda:
         "../../environment.yml"
     script:
@@ -87,9 +87,9 @@ rule compute_adhesion:
             checkpoint_dir=f"{_icheckpoints(w)}/adhesion",
             options=options_of("coatings", w.name),
         ),
+    threads: dft_tasks("compute_adhesion")
     resources:
-        mem_mb=12000,
-        runtime=1440,
+        **dft_resources("compute_adhesion"),
     conda:
         "../../environment.yml"
     script:

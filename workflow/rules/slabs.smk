@@ -23,9 +23,9 @@ checkpoint select_termination:
             settings=SETTINGS,
             out_json=output[0],
         ),
+    threads: dft_tasks("select_termination")
     resources:
-        mem_mb=4000,
-        runtime=120,
+        **dft_resources("select_termination"),
     conda:
         "../../environment.yml"
     script:
@@ -49,9 +49,9 @@ rule relax_clean_slab:
             checkpoint=f"{CHECKPOINTS}/{w.kind}/{w.name}/{w.miller}/t{w.term}/clean.traj",
             options=options_of(w.kind, w.name),
         ),
+    threads: dft_tasks("relax_clean_slab")
     resources:
-        mem_mb=8000,
-        runtime=240,
+        **dft_resources("relax_clean_slab"),
     conda:
         "../../environment.yml"
     script:

@@ -1,0 +1,64 @@
+"""Runtime and memory requests of the DFT rules (philicity.resources)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from philicity import config, resources
+
+
+@pytest.fixture
+def fast(root) -> tuple[dict, dict]:
+    cfg, settings = config.load(root / "config/config.yaml", "fast")
+    return settings, cfg["parallel"]
+
+
+def test_requests_grow_with_size_attempt_and_shrink_with_ranks(tmp_path, fast):
+    settings, parallel = fast
+    terms = tmp_path / "terminations.json"
+    terms.write_text(json.dumps({"terminations": [{"index": 0, "n_atoms": 30}],
+                                 "sites": []}))
+    bound = resources.request("relax_clean_slab", settings, parallel, 1, [], {"term": "0"})
+    small = resources.request("relax_clean_slab", settings, parallel, 1, [terms],
+                              {"term": "0"})
+    assert small["runtime"] < bound["runtime"]  # 30 atoms read, not the preset's 60
+    # t_sp(30 atoms) * (1 + 0.7 * 60 / 2) * safety 2, in minutes
+    t_sp = 120 * (30 / 13) ** 2 * (2.0 / 3.5)
+    assert small["runtime"] == pytest.approx(2 * t_sp * 22 / 60, abs=1)
+    retry = resources.request("relax_clean_slab", settings, parallel, 1, [terms],
+                              {"term": "0"}, attempt=2)
+    assert retry["runtime"] == pytest.approx(2 * small["runtime"], abs=1)
+    four = resources.request("relax_clean_slab", settings, parallel, 4, [terms],
+                             {"term": "0"})
+    assert four["runtime"] < small["runtime"] and four["mem_mb"] > small["mem_mb"]
+    capped = resources.request("relax_clean_slab", settings,
+                               {**parallel, "max_runtime_min": 60}, 1, [terms], {"term": "0"})
+    assert capped["runtime"] == 60
+    assert all(r["mem_mb"] % 500 == 0 and r["mem_mb"] >= 2000
+               for r in (bound, small, retry, four))
+
+
+def test_prescreened_sites_that_are_only_copied_ask_for_little(tmp_path, fast):
+    settings, parallel = fast
+    pre = tmp_path / "prescreen.json"
+    pre.write_text(json.dumps({"sites": [{"site": "ontop0", "dft_relax": False},
+                                         {"site": "hollow0", "dft_relax": True}]}))
+    copied = resources.request("relax_adsorbate", settings, parallel, 1, [pre],
+                               {"term": "0", "site": "ontop0"})
+    relaxed = resources.request("relax_adsorbate", settings, parallel, 1, [pre],
+                                {"term": "0", "site": "hollow0"})
+    assert copied["runtime"] == resources.MIN_RUNTIME_MIN < relaxed["runtime"]
+
+
+def test_every_dft_rule_has_a_request_and_emt_asks_for_the_minimum(fast, settings):
+    fast_settings, parallel = fast
+    for rule in resources.DFT_RULES:
+        req = resources.request(rule, fast_settings, parallel, 2, [], {"term": "0"},
+                                ml=rule == "prescreen_sites")
+        assert req["runtime"] >= resources.MIN_RUNTIME_MIN and req["mem_mb"] >= 2000
+        assert resources.request(rule, settings, parallel, 1) == {
+            "runtime": resources.MIN_RUNTIME_MIN, "mem_mb": resources.MIN_MEM_MB}
+    with pytest.raises(ValueError, match="DFT rules"):
+        resources.request("report_metal", fast_settings, parallel, 1)
