@@ -382,9 +382,11 @@ def prescreen_sites(terminations_json: str | Path, clean_dir: str | Path, termin
     clean = _relaxed_clean(terms, clean_dir, termination)
     entry = _termination(terms, termination)
     ml_calc = calculators.make_calculator(ml["calculator"], "slab")
+    # ML trajectories in their own folder: the DFT relaxation of a site checkpoints to
+    # {site}.traj beside the prescreen and must not resume from (and count) ML steps
     # the ML binding energies use references from the same model
     ml_clean = fastpath.ml_relax(clean, ml_calc, ml["fmax_eV_A"], ml["steps"],
-                                 checkpoint_dir / "clean.traj")
+                                 checkpoint_dir / "ml" / "clean.traj")
     ml_atom = single_point(structures.isolated_atom(metal, settings["calculator"]["atom_box_A"]),
                            ml_calc, forces=False)
     rec.update(ml_clean_slab_eV=ml_clean.energy_eV, ml_atom_eV=ml_atom.energy_eV)
@@ -397,14 +399,14 @@ def prescreen_sites(terminations_json: str | Path, clean_dir: str | Path, termin
         # the symmetric start gives the geometry DFT starts from; the nudged start tells
         # whether the site is a minimum at all (a saddle point slides off: "moved")
         ml_out = fastpath.ml_relax(initial, ml_calc, ml["fmax_eV_A"], ml["steps"],
-                                   checkpoint_dir / f"{site['name']}.traj")
+                                   checkpoint_dir / "ml" / f"{site['name']}.traj")
         flags = quality.site_flags(initial, ml_out.atoms, clean, entry.get("all_sites", []),
                                    site["kind"], settings["quality"], True,
                                    ml_out.relax_converged)
         if ml["nudge_A"] > 0:
             nudged = fastpath.ml_relax(fastpath.nudge_adatom(initial, ml["nudge_A"]), ml_calc,
                                        ml["fmax_eV_A"], ml["steps"],
-                                       checkpoint_dir / f"{site['name']}_nudged.traj")
+                                       checkpoint_dir / "ml" / f"{site['name']}_nudged.traj")
             kinds = {f.split()[0] for f in flags}
             flags += [f for f in quality.site_flags(
                 initial, nudged.atoms, clean, entry.get("all_sites", []), site["kind"],

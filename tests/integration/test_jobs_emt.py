@@ -230,7 +230,7 @@ def test_staged_strategy_relaxes_only_the_top_k_with_the_expensive_calculator(su
         name = site["name"]
         records[name] = jobs.relax_adsorbate(
             tmp / "terminations.json", tmp / "clean", site["id"], "Ag", settings,
-            tmp / "ads" / name, tmp / "ck" / f"{name}.traj",
+            tmp / "ads" / name, tmp / "ck" / "ml" / f"{name}.traj",  # as the workflow does
             prescreen_json=tmp / "pre" / "prescreen.json")
     stages = {n: r["stage"] for n, r in records.items()}
     assert [n for n, s in stages.items() if s == "dft_relaxed_from_ml"] == pre["selected"]
@@ -243,6 +243,7 @@ def test_staged_strategy_relaxes_only_the_top_k_with_the_expensive_calculator(su
         if rec["stage"] == "pruned_by_ml":
             assert rec["energy_eV"] is None and rec["flags"][0].startswith("ml: ")
     relaxed = records[pre["selected"][0]]
+    assert relaxed["resumed_steps"] == 0  # the ML trajectory is not a DFT checkpoint
     assert relaxed["energy_eV"] <= best_sp["dft_single_point_eV"] + 1e-6
     # a rerun after a kill reuses the finished ML relaxations and single points
     again = jobs.prescreen_sites(tmp / "terminations.json", tmp / "clean", 0, "Ag", settings,
