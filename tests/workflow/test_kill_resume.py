@@ -1,0 +1,90 @@
+"""A screen killed in the middle of a relaxation (SIGKILL to Snakemake and its jobs, as a
+scheduler's time limit or a power cut does) resumes from the relaxation's checkpoint when
+rerun, and ends with the same numbers as a run that was never killed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from ase.io import read
+from workflow_helpers import ROOT, emt_screen, snakemake
+
+pytestmark = pytest.mark.workflow
+
+# Loaded by every Python process of the run (PYTHONPATH): EMT made slow enough that the
+# test can kill the screen while an adsorbate relaxation is half done. The pipeline's
+# code is untouched.
+SLOW_EMT = """
+import os, time
+from ase.calculators import emt
+
+_calculate = emt.EMT.calculate
+
+def calculate(self, *args, **kwargs):
+    time.sleep(float(os.environ["SLOW_EMT_S"]))
+    return _calculate(self, *args, **kwargs)
+
+emt.EMT.calculate = calculate
+"""
+
+
+def _half_done_relaxations(results: Path, min_frames: int) -> list[Path]:
+    found = []
+    for traj in results.glob("checkpoints/*/*/*/*/t*/Al/ml-*/*.traj"):
+        try:
+            if len(read(traj, ":")) >= min_frames:
+                found.append(traj)
+        except Exception:  # being written
+            continue
+    return found
+
+
+def test_killed_screen_resumes_from_the_checkpoint(tmp_path, emt_local_run):
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    (slow / "sitecustomize.py").write_text(SLOW_EMT)
+    args = [*emt_screen(tmp_path), "--cores", "2"]
+    env = {**os.environ, "PYTHONPATH": str(slow), "SLOW_EMT_S": "0.2"}
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"),
+           "--directory", str(tmp_path), *args]
+    snakemake(tmp_path, "-n", *args)  # copies config/ into the work folder
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    results = tmp_path / "results"
+    deadline = time.monotonic() + 600
+    try:
+        while not (half := _half_done_relaxations(results, 3)):
+            assert proc.poll() is None, "the screen ended before it could be killed"
+            assert time.monotonic() < deadline, "no relaxation reached 3 steps in 10 min"
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    killed = half[0]
+    frames_at_kill = len(read(killed, ":"))
+    rel = killed.relative_to(results / "checkpoints")  # {hash}/{kind}/.../{site}.traj
+    record = results / "work" / rel.parts[0] / "surfaces" / rel.parent.relative_to(
+        rel.parts[0]) / rel.stem / "record.json"
+    assert not record.exists(), "a killed relaxation must not leave a record"
+
+    snakemake(tmp_path, "--unlock", *args)
+    snakemake(tmp_path, *args, "--rerun-incomplete")
+    rec = json.loads(record.read_text())
+    assert rec["status"] == "ok" and rec["relax_converged"]
+    assert rec["resumed_steps"] >= frames_at_kill - 1 >= 2
+    reference = json.loads((emt_local_run.workdir / record.relative_to(tmp_path)).read_text())
+    assert rec["energy_eV"] == pytest.approx(reference["energy_eV"], abs=2e-3)
+    assert rec["steps"] - rec["resumed_steps"] < reference["steps"]
+    for table in ("ranking/Al.csv", "sites/Al.csv"):
+        ours = pd.read_csv(results / table)
+        theirs = pd.read_csv(emt_local_run.workdir / "results" / table)
+        pd.testing.assert_frame_equal(ours.select_dtypes("number"),
+                                      theirs.select_dtypes("number"), atol=2e-3, rtol=0)
