@@ -84,12 +84,12 @@ def run_mpi(tasks: int, args: Sequence[str], launcher: str = "auto",
                    stderr=subprocess.STDOUT)
 
 
-def write_job(path: str | Path, rule: str, job: Mapping) -> Path:
-    """The job's rule and arguments as JSON (paths become strings)."""
+def write_job(path: str | Path, rule: str, job: Mapping, tasks: int) -> Path:
+    """The job's rule, arguments (paths become strings) and rank count as JSON."""
     from philicity.io import write_json
 
     path = Path(path)
-    write_json(path, {"rule": rule, "job": dict(job)})
+    write_json(path, {"rule": rule, "job": dict(job), "tasks": tasks})
     return path
 
 
@@ -98,7 +98,7 @@ def launch(rule: str, job: Mapping, tasks: int, job_json: str | Path,
            stdout: IO | None = None) -> None:
     """Run ``philicity.jobs.<rule>(**job)`` on ``tasks`` ranks (also for one) through
     ``job_json``, which stays beside the log so a failed job can be rerun by hand."""
-    path = write_job(job_json, rule, job)
+    path = write_job(job_json, rule, job, tasks)
     run_mpi(tasks, ["-m", "philicity.launch", str(path)], launcher, extra_args, stdout)
 
 
@@ -122,6 +122,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     if len(argv) != 1:
         raise SystemExit("usage: gpaw python -m philicity.launch JOB.json")
     spec = json.loads(Path(argv[0]).read_text())
+    from gpaw.mpi import world
+
+    if world.size != spec.get("tasks", world.size):
+        # e.g. srun without an MPI plugin (MpiDefault=none): N independent serial copies
+        raise SystemExit(
+            f"launch: {spec['tasks']} ranks were asked for, but this process sees an MPI "
+            f"world of {world.size}: the launcher did not start one MPI job. With srun, "
+            "set parallel.launcher_args: ['--mpi=pmix'] (srun --mpi=list shows the plugins)")
     from philicity import jobs
 
     getattr(jobs, spec["rule"])(**spec["job"])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -53,3 +55,11 @@ def test_bulk_na_gives_the_same_energy_on_one_and_two_ranks(tmp_path, tiny, root
     assert records[1]["status"] == records[2]["status"] == "ok"
     assert records[2]["energy_eV"] == pytest.approx(records[1]["energy_eV"], abs=1e-3)
     assert records[1]["settings_hash"] == records[2]["settings_hash"]
+
+
+def test_ranks_that_are_not_one_mpi_job_refuse_to_run(tmp_path):
+    """srun without an MPI plugin starts N serial copies that would each write: refused."""
+    job = launch.write_job(tmp_path / "j.json", "compute_atom", {}, tasks=2)
+    proc = subprocess.run([sys.executable, "-m", "gpaw", "python", "-m", "philicity.launch",
+                           str(job)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and "--mpi=pmix" in proc.stderr

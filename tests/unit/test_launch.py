@@ -58,6 +58,7 @@ def test_one_task_runs_in_process_and_more_go_through_a_job_file(tmp_path, monke
         launch.run_job("compute_bulk", job, 2, log, "mpiexec", ["--oversubscribe"])
     spec = json.loads(log.with_suffix(".job.json").read_text())
     assert spec["rule"] == "compute_bulk" and spec["job"]["outdir"] == str(tmp_path / "bulk")
+    assert spec["tasks"] == 2
     assert calls[0][:3] == ["mpiexec", "-n", "2"] and "--oversubscribe" in calls[0]
     assert calls[0][-3:] == ["-m", "philicity.launch", str(log.with_suffix(".job.json"))]
     assert "launch: mpiexec -n 2" in log.read_text()
