@@ -98,7 +98,7 @@ def relax(
             atoms.positions = frames[-1].positions
             resumed = len(frames) - 1
         else:
-            checkpoint.unlink()
+            checkpoint.unlink(missing_ok=True)  # another MPI rank may have removed it
     atoms.calc = calc
     opt_cls = OPTIMIZERS[optimizer]
     traj = Trajectory(str(checkpoint), "a", atoms)
