@@ -19,6 +19,7 @@
 # not SLURM's defaults, so a real slurmd on the machine is not disturbed.
 # Exit status 3: slurm is not installed and cannot be (no apt-get or not root).
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"  # the daemons, for a login shell without them
 
 cmd=${1:-}
 DIR=${2:-${PHILICITY_SLURM_DIR:-/tmp/philicity-slurm}}
@@ -35,7 +36,7 @@ alive() {  # pid file -> its process is running
 install_slurm() {
   local need=0
   for b in munged mungekey slurmctld slurmd sbatch squeue sinfo; do
-    command -v "$b" >/dev/null 2>&1 || [ -x "/usr/sbin/$b" ] || need=1
+    command -v "$b" >/dev/null 2>&1 || need=1
   done
   [ "$need" = 0 ] && return 0
   if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" -ne 0 ]; then
