@@ -143,8 +143,9 @@ def check_candidate(cif: str | Path, name: str, options: dict, settings: dict,
         if missing:
             raise structures.CandidateError(
                 cif, f"elements {missing} cannot be treated by the "
-                f"{settings['calculator']['name']} calculator "
-                f"({settings['calculator'].get('xc', '')} setups)",
+                f"{settings['calculator']['name']} calculator"
+                + (f" (no {settings['calculator']['xc']} PAW setup)"
+                   if settings["calculator"]["name"] == "gpaw" else ""),
             )
         rec.update(status="ok", formula=structure.composition.reduced_formula,
                    elements=structures.elements(structure), n_atoms=len(structure))
@@ -223,9 +224,12 @@ def select_termination(candidate_json: str | Path, structure_path: str | Path,
         bulk_atoms = structures.to_atoms(bulk)
         _apply_magmoms(bulk_atoms, options)
         calc_settings = _calc_settings(settings, options)
-        out = single_point(bulk_atoms, calculators.make_calculator(
-            calc_settings, "bulk", txt=out_json.with_name("bulk_calc.txt")), forces=False)
-        e_bulk_atom = out.energy_eV / len(bulk_atoms) if out.energy_eV is not None else None
+        e_bulk = _kept_energy(
+            out_json.with_name("bulk_single_point.json"), bulk_atoms, settings, options,
+            lambda: single_point(bulk_atoms, calculators.make_calculator(
+                calc_settings, "bulk", txt=out_json.with_name("bulk_calc.txt")),
+                forces=False).energy_eV)
+        e_bulk_atom = e_bulk / len(bulk_atoms) if e_bulk is not None else None
     for i, slab in enumerate(built):
         entry = {"index": i, "formula": slab.get_chemical_formula(), "n_atoms": len(slab),
                  "n_layers": slab.info["n_layers"], "repeat": slab.info["repeat"],
@@ -233,12 +237,15 @@ def select_termination(candidate_json: str | Path, structure_path: str | Path,
                  "stoichiometric": slabs.is_stoichiometric(slab, bulk),
                  "atoms": jsonio.encode(slab)}
         if e_bulk_atom is not None:
-            out = _slab_single_point(slab, settings, options,
-                                     out_json.with_name(f"t{i}_calc.txt"), forces=False)
-            entry["E_single_point_eV"] = out.energy_eV
+            energy = _kept_energy(
+                out_json.with_name(f"t{i}_single_point.json"), slab, settings, options,
+                lambda slab=slab, i=i: _slab_single_point(
+                    slab, settings, options, out_json.with_name(f"t{i}_calc.txt"),
+                    forces=False).energy_eV)
+            entry["E_single_point_eV"] = energy
             entry["gamma_J_m2"] = (energetics.surface_energy(
-                out.energy_eV, len(slab), e_bulk_atom, entry["area_A2"])
-                if out.energy_eV is not None else None)
+                energy, len(slab), e_bulk_atom, entry["area_A2"])
+                if energy is not None else None)
         rec["terminations"].append(entry)
     if choice == "all":
         selected = list(range(len(built)))
@@ -270,6 +277,20 @@ def select_termination(candidate_json: str | Path, structure_path: str | Path,
     rec.update(status="ok", e_bulk_per_atom_eV=e_bulk_atom)
     write_json(out_json, rec)
     return rec
+
+
+def _kept_energy(path: Path, atoms: Atoms, settings: dict, options: dict | None,
+                 compute) -> float | None:
+    """Energy (eV) of a single point, kept in ``path`` beside the job's output so a job
+    killed after some of its single points does not redo them on the rerun."""
+    key = {"settings_hash": settings_hash(settings), "options": options or {},
+           "atoms": jsonio.encode(atoms)}
+    if path.is_file() and (kept := read_json(path)).get("key") == key:
+        return kept["energy_eV"]
+    energy = compute()
+    if energy is not None:
+        write_json(path, {"key": key, "energy_eV": energy})
+    return energy
 
 
 def _termination(terminations: dict, index: int) -> dict:

@@ -42,7 +42,7 @@ def interface_rows(adhesions: list[dict], sigma_J_m2: float | None,
             if rec.get("registry") else "",
             "W_ad_J_m2": w_ad, "theta_deg": theta, "wetting_regime": regime,
             "E_strain_J_m2": rec.get("E_strain_J_m2"), "flags": "; ".join(rec.get("flags", [])),
-            "termination": rec["termination"], "sigma_lv_J_m2": sigma,
+            "termination": rec.get("termination", ""), "sigma_lv_J_m2": sigma,
             "metal_surface_energy_J_m2": rec.get("metal_surface_energy_J_m2"),
             "status": status,
         })
@@ -72,9 +72,9 @@ def site_rows(adsorbates: list[dict], formula: dict[str, str], e_atom: float,
             "coating": rec["name"],
             "formula": formula.get(rec["name"], ""),
             "miller": rec["miller"],
-            "termination": rec["termination"],
-            "site": rec["site"],
-            "site_kind": rec["site_kind"],
+            "termination": rec.get("termination", ""),
+            "site": rec.get("site", ""),  # "" for a facet that failed
+            "site_kind": rec.get("site_kind", ""),
             "E_b_atom_eV": binding_energy(rec["energy_eV"], rec["E_clean_slab_eV"], e_atom)
             if ok else None,
             "E_b_bulk_eV": binding_energy(rec["energy_eV"], rec["E_clean_slab_eV"], e_bulk_atom)
@@ -139,7 +139,9 @@ def ranking(candidates: list[dict], table: pd.DataFrame, baseline_E_b_atom_eV: f
         if cand["status"] != "ok":
             row["status"] = f"failed: {cand['reason']}"
         elif name not in best.index:
-            row["status"] = ("failed: no site relaxed without a flag" if len(sub)
+            failures = sorted({f for f in sub["flags"] if f.startswith("failed: ")})
+            row["status"] = ("; ".join(failures) if failures
+                             else "failed: no site relaxed without a flag" if len(sub)
                              else "failed: no sites")
         else:
             b = best.loc[name]

@@ -165,3 +165,26 @@ def test_config_errors_name_the_key(root, patch, key):
     shipped = yaml.safe_load((root / "config/config.yaml").read_text())
     with pytest.raises(config.ConfigError, match=re.escape(f"key '{key}'")):
         config.settings(config.validate(config._deep_merge(shipped, patch)))
+
+
+def test_single_points_of_a_killed_termination_choice_are_kept(tmp_path, settings):
+    """select_termination's single points (one per termination, hours for big cells)
+    survive a kill: the rerun reads them back unless the structure or settings changed."""
+    from ase.build import bulk
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return -3.5
+
+    cu, path = bulk("Cu", cubic=True), tmp_path / "t0_single_point.json"
+    assert jobs._kept_energy(path, cu, settings, {}, compute) == -3.5
+    assert jobs._kept_energy(path, cu, settings, {}, compute) == -3.5
+    assert len(calls) == 1
+    moved = cu.copy()
+    moved.positions[0, 2] += 0.1
+    jobs._kept_energy(path, moved, settings, {}, compute)
+    other = {**settings, "calculator": {**settings["calculator"], "name": "gpaw"}}
+    jobs._kept_energy(path, moved, other, {}, compute)
+    assert len(calls) == 3

@@ -56,6 +56,15 @@ def test_all_sites_flagged_is_a_failure():
     assert out.iloc[0]["status"].startswith("failed: no site")
 
 
+def test_a_failed_facet_gives_its_reason_to_the_ranking():
+    facet = {"name": "Steep", "miller": "531", "status": "failed",
+             "reason": "Steep.cif: miller (531): 100 atoms exceed max_atoms=40"}
+    table = ranking.site_rows([facet], {}, 0, 0)
+    assert table.iloc[0]["site"] == "" and table.iloc[0]["flags"].startswith("failed: ")
+    out = ranking.ranking([{"name": "Steep", "status": "ok"}], table, None, W, "h")
+    assert out.iloc[0]["status"] == f"failed: {facet['reason']}"
+
+
 def _adhesion(name, w_ad, status="ok", flags=(), reason="", mm="100"):
     return {"name": name, "miller": "100", "termination": 0, "metal_miller": mm,
             "status": status, "reason": reason, "W_ad_J_m2": w_ad, "area_A2": 50.0,

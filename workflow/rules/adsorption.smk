@@ -82,6 +82,9 @@ def adsorbate_records(kind, name, metal):
             records.append(exc.targetfile)
             continue
         data = json.loads(Path(terms.output[0]).read_text())
+        if data.get("status") != "ok":  # the facet's failure reaches the tables
+            records.append(terms.output[0])
+            continue
         for site in data.get("sites", []):
             records.append(
                 f"{surface(kind, name, miller)}/t{site['termination']}/{metal}/{SITE_SEG}{site['name']}/record.json"
