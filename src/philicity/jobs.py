@@ -548,7 +548,9 @@ def report_metal(metal: str, candidate_jsons: list, adsorbate_jsons: list,
     e_atom, e_bulk = atom.get("energy_eV"), bulk.get("energy_per_atom_eV")
     candidates = [read_json(p) for p in candidate_jsons]
     formula = {c["name"]: c.get("formula", "") for c in candidates}
-    table = ranking.site_rows([read_json(p) for p in adsorbate_jsons], formula, e_atom, e_bulk)
+    failed = {c["name"] for c in candidates if c["status"] != "ok"}  # one row in the ranking
+    table = ranking.site_rows([r for r in map(read_json, adsorbate_jsons)
+                               if r["name"] not in failed], formula, e_atom, e_bulk)
     base = ranking.site_rows([read_json(p) for p in baseline_jsons], {metal: metal},
                              e_atom, e_bulk)
     ref = base[(base["miller"] == reference_miller) & (base["flags"] == "")]

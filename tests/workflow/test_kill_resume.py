@@ -1,6 +1,7 @@
 """A screen killed in the middle of a relaxation (SIGKILL to Snakemake and its jobs, as a
 scheduler's time limit or a power cut does) resumes from the relaxation's checkpoint when
-rerun, and ends with the same numbers as a run that was never killed."""
+rerun, and ends with the same numbers as a run that was never killed. Bad input dropped
+into the finished screen then fails its own rows only and rewrites no finished record."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def _half_done_relaxations(results: Path, min_frames: int) -> list[Path]:
     return found
 
 
-def test_killed_screen_resumes_from_the_checkpoint(tmp_path, emt_local_run):
+def test_killed_screen_resumes_then_bad_input_spares_finished_work(tmp_path, emt_local_run):
     slow = tmp_path / "slow"
     slow.mkdir()
     (slow / "sitecustomize.py").write_text(SLOW_EMT)
@@ -88,3 +89,28 @@ def test_killed_screen_resumes_from_the_checkpoint(tmp_path, emt_local_run):
         theirs = pd.read_csv(emt_local_run.workdir / "results" / table)
         pd.testing.assert_frame_equal(ours.select_dtypes("number"),
                                       theirs.select_dtypes("number"), atol=2e-3, rtol=0)
+
+    # Bad input dropped into the finished screen: each gets a failed row naming its file
+    # and reason; no finished record is rewritten and the good rows keep their numbers.
+    finished = {p: p.stat().st_mtime_ns for p in results.glob("work/**/record.json")}
+    coatings = tmp_path / "structures" / "coatings"
+    cu = (ROOT / "structures/coatings/Cu.cif").read_text()
+    (coatings / "Mixed.cif").write_text(cu.replace("0.00000000  1\n", "0.00000000  0.5\n"))
+    (coatings / "Zn.cif").write_text((ROOT / "structures/coatings/Zn.cif").read_text())
+    (coatings / "Steep.cif").write_text(cu)
+    (coatings / "Steep.yaml").write_text("miller: [[5, 3, 1]]\n")
+    snakemake(tmp_path, *args)
+    assert {p: p.stat().st_mtime_ns for p in finished} == finished
+    ranking = pd.read_csv(results / "ranking/Al.csv").set_index("coating")
+    reasons = {
+        "Mixed": ["Mixed.cif", "disorder"],
+        "Zn": ["Zn.cif", "Zn"],  # EMT has no parameters for Zn (GPAW: no PAW setup)
+        "Steep": ["Steep.cif", "(531)", "max_atoms=40"],
+    }
+    for name, words in reasons.items():
+        status = ranking.loc[name, "status"]
+        assert status.startswith("failed:") and all(w in status for w in words), status
+    ok = ranking[ranking["status"] == "ok"].select_dtypes("number")
+    before = pd.read_csv(emt_local_run.workdir / "results/ranking/Al.csv").set_index("coating")
+    pd.testing.assert_frame_equal(ok, before.loc[ok.index].select_dtypes("number"),
+                                  atol=2e-3, rtol=0)

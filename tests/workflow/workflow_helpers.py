@@ -45,7 +45,8 @@ preset: emt
 presets:
   emt:
     calculator: {name: emt}
-    slab: {min_thickness_A: 4.0, vacuum_A: 8.0, min_lateral_A: 5.0, fixed_layers: 1}
+    slab: {min_thickness_A: 4.0, vacuum_A: 8.0, min_lateral_A: 5.0, fixed_layers: 1,
+           max_atoms: 40}
     relax: {fmax_eV_A: 0.05, steps: 100}
     interface: {max_area_A2: 60, max_strain_pct: 6, max_atoms: 40, film_thickness_A: 4.0,
                 substrate_thickness_A: 4.0, vacuum_A: 8.0, registry_grid: 2}
