@@ -25,8 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+from philicity.launch import one_blas_thread  # stdlib only: runs before numpy loads
+
+one_blas_thread(os.environ)
 
 ROOT = Path(__file__).resolve().parents[1]
 

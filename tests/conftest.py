@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from philicity.launch import one_blas_thread
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # one BLAS thread per process, as the pipeline sets it
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+one_blas_thread(os.environ)
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ from pathlib import Path
 from philicity import config as cfg
 from philicity import resources as dft_cost
 from philicity import structures
+from philicity.launch import one_blas_thread
 from philicity.slabs import miller_to_str
 
 # One BLAS/OpenMP thread per process: measured 1.6-2x faster for serial GPAW.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+one_blas_thread(os.environ)
 
 try:
     cfg.validate(config, where="config/config.yaml")
