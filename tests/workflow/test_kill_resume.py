@@ -9,14 +9,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from ase.io import read
-from workflow_helpers import ROOT, emt_screen, snakemake
+from workflow_helpers import ROOT, emt_screen, snakemake, snakemake_command
 
 pytestmark = pytest.mark.workflow
 
@@ -54,10 +53,8 @@ def test_killed_screen_resumes_then_bad_input_spares_finished_work(tmp_path, emt
     (slow / "sitecustomize.py").write_text(SLOW_EMT)
     args = [*emt_screen(tmp_path), "--cores", "2"]
     env = {**os.environ, "PYTHONPATH": str(slow), "SLOW_EMT_S": "0.2"}
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"),
-           "--directory", str(tmp_path), *args]
-    snakemake(tmp_path, "-n", *args)  # copies config/ into the work folder
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    proc = subprocess.Popen(snakemake_command(tmp_path, *args), env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     results = tmp_path / "results"
     deadline = time.monotonic() + 600

@@ -13,13 +13,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True, timeout: float = 900,
-              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run snakemake in ``workdir`` (with a copy of the shipped config/, as a user would)."""
+def snakemake_command(workdir: Path, *args: str) -> list[str]:
+    """The snakemake command line for ``workdir``, which gets a copy of the shipped
+    config/ (as a user's clone has) if it has none."""
     if not (workdir / "config").exists():
         shutil.copytree(ROOT / "config", workdir / "config")
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"),
-           "--directory", str(workdir), *args]
+    return [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"),
+            "--directory", str(workdir), *args]
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True, timeout: float = 900,
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run snakemake in ``workdir`` and wait (see :func:`snakemake_command`)."""
+    cmd = snakemake_command(workdir, *args)
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                           env=None if env is None else {**os.environ, **env})
     if check and proc.returncode != 0:
