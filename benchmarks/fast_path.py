@@ -21,6 +21,7 @@ import copy
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -58,6 +59,36 @@ def best(records: dict[str, dict]) -> tuple[str | None, float | None]:
     return site, ok[site]
 
 
+class PeakRSS:
+    """Peak resident memory of this process (MB) while the block runs, sampled every 0.2 s.
+
+    ``ru_maxrss`` only grows over the process's life, so it cannot tell the second
+    strategy's peak from the first's; sampling /proc/self/status can.
+    """
+
+    def __enter__(self) -> PeakRSS:
+        self.peak_MB = self._rss()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak_MB = max(self.peak_MB, self._rss())
+
+    @staticmethod
+    def _rss() -> float:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024  # kB -> MB
+        return float("nan")
+
+
 def run_system(coating: str, miller: str, metal: str, settings: dict, ml: dict,
                work: Path, e_atom: float) -> dict:
     base = work / coating
@@ -76,24 +107,25 @@ def run_system(coating: str, miller: str, metal: str, settings: dict, ml: dict,
     for strategy in ("dft", "ml-then-dft"):
         folder = base / strategy
         start = time.perf_counter()
-        scf = steps = 0
-        prescreen = None
-        if strategy == "ml-then-dft":
-            pre = jobs.prescreen_sites(base / "terminations.json", base / "clean", 0, metal,
-                                       settings, ml, folder / "prescreen.json",
-                                       base / "ckpt" / "ml")
-            prescreen = folder / "prescreen.json"
-            scf += sum(i.get("scf_iterations") or 0 for i in pre["sites"])
-            out["selected"] = pre["selected"]
-            out["pruned"] = [i["site"] for i in pre["sites"] if i["pruned_by"]]
-        for sid in site_ids:
-            rec = jobs.relax_adsorbate(base / "terminations.json", base / "clean", sid, metal,
-                                       settings, folder / sid.split("-", 1)[1],
-                                       base / "ckpt" / strategy / f"{sid}.traj",
-                                       prescreen_json=prescreen)
-            if rec.get("stage", "").startswith("dft_relaxed"):
-                scf += rec.get("scf_iterations") or 0
-                steps += rec.get("steps") or 0
+        with PeakRSS() as memory:
+            scf = steps = 0
+            prescreen = None
+            if strategy == "ml-then-dft":
+                pre = jobs.prescreen_sites(base / "terminations.json", base / "clean", 0, metal,
+                                           settings, ml, folder / "prescreen.json",
+                                           base / "ckpt" / "ml")
+                prescreen = folder / "prescreen.json"
+                scf += sum(i.get("scf_iterations") or 0 for i in pre["sites"])
+                out["selected"] = pre["selected"]
+                out["pruned"] = [i["site"] for i in pre["sites"] if i["pruned_by"]]
+            for sid in site_ids:
+                rec = jobs.relax_adsorbate(base / "terminations.json", base / "clean", sid, metal,
+                                           settings, folder / sid.split("-", 1)[1],
+                                           base / "ckpt" / strategy / f"{sid}.traj",
+                                           prescreen_json=prescreen)
+                if rec.get("stage", "").startswith("dft_relaxed"):
+                    scf += rec.get("scf_iterations") or 0
+                    steps += rec.get("steps") or 0
         records = site_records(folder)
         site, energy = best(records)
         if strategy == "ml-then-dft":
@@ -106,7 +138,8 @@ def run_system(coating: str, miller: str, metal: str, settings: dict, ml: dict,
                 and ref[s].get("energy_eV") is not None}
         out[strategy] = {"best_site": site, "E_b_eV": None if energy is None else
                          energy - clean["energy_eV"] - e_atom, "scf": scf, "steps": steps,
-                         "wall_s": time.perf_counter() - start}
+                         "wall_s": time.perf_counter() - start,
+                         "peak_MB": memory.peak_MB}
     return out
 
 
@@ -147,12 +180,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ml-then-dft: pruned {r['pruned'] or 'none'}, DFT-relaxed {r['selected']}; "
               "DFT single point at the ML geometry minus the dft strategy's relaxed energy: "
               + ", ".join(f"{k} {v:+.3f} eV" for k, v in r["sp_minus_relaxed"].items()))
-        print("| strategy | best site | E_b (eV) | SCF iterations | ionic steps | wall (s) |")
-        print("|---|---|---|---|---|---|")
+        print("| strategy | best site | E_b (eV) | SCF iterations | ionic steps | wall (s) "
+              "| peak memory (MB) |")
+        print("|---|---|---|---|---|---|---|")
         for name, s in (("dft", d), ("ml-then-dft", m)):
             eb = "-" if s["E_b_eV"] is None else f"{s['E_b_eV']:.3f}"
             print(f"| {name} | {s['best_site']} | {eb} | {s['scf']} | {s['steps']} | "
-                  f"{s['wall_s']:.0f} |", flush=True)
+                  f"{s['wall_s']:.0f} | {s['peak_MB']:.0f} |", flush=True)
     scf_d = sum(r["dft"]["scf"] for r in rows)
     scf_m = sum(r["ml-then-dft"]["scf"] for r in rows)
     agree = [r["dft"]["best_site"] == r["ml-then-dft"]["best_site"] for r in rows]
