@@ -28,5 +28,10 @@ def test_convergence_table_has_a_row_per_value(capsys):
                       "--only", "vacuum_A"])
     rows = [r for r in capsys.readouterr().out.splitlines() if r.startswith("| vacuum_A")]
     assert len(rows) == 3
-    e_b = [float(r.split("|")[4]) for r in rows]
-    assert all(-5 < e < 0 for e in e_b) and rows[0].split("|")[5].strip() == "+0.000"
+    cells = [[c.strip() for c in r.split("|")] for r in rows]
+    e_b = [float(c[4]) for c in cells]
+    assert all(-5 < e < 0 for e in e_b) and cells[0][5] == "+0.000"
+    # W_ad of Au(100) on Al(100) (EMT): positive, and the vacuum moves it little
+    w_ad = [float(c[7]) for c in cells]
+    assert all(0.1 < w < 5 for w in w_ad) and cells[0][8] == "+0.000"
+    assert max(w_ad) - min(w_ad) < 0.05
