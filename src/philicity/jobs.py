@@ -600,8 +600,9 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
     Single points on a grid of in-plane film offsets (``interface.registry_grid``); with
     ``ml`` (the ml-then-dft strategy) each registry is first relaxed with the ML potential
     and the DFT single point is taken at that geometry, which the DFT relaxation of the
-    best registry then starts from. Each finished point is kept in ``checkpoint`` so a
-    killed scan resumes. Always writes
+    best registry then starts from. Each finished point is kept in ``checkpoint`` with
+    its geometry and settings, so a killed scan resumes and a rerun on unchanged inputs
+    (a cascade from an upstream job that rewrote the same files) redoes none. Always writes
     ``out_json``; ``status`` is ``ok``, ``no_match`` (no interface within the bounds,
     with the reason) or ``failed``.
     """
@@ -650,8 +651,10 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
         atoms = interfaces.to_atoms(iface, offset, ic["vacuum_A"],
                                     settings["slab"]["fixed_layers"],
                                     settings["slab"]["layer_tolerance_A"])
-        if offset not in done:
-            point = {"offset": list(offset)}
+        key = {"settings_hash": settings_hash(settings), "options": options or {},
+               "ml": ml and ml["calculator"], "atoms": jsonio.encode(atoms)}
+        if done.get(offset, {}).get("key") != key:
+            point = {"offset": list(offset), "key": key}
             if ml is not None:  # ml-then-dft: the DFT single point at the ML geometry
                 ml_out = fastpath.ml_relax(atoms, ml_calc, ml["fmax_eV_A"], ml["steps"],
                                            checkpoint.with_name(f"ml_{len(done)}.traj"))
@@ -669,7 +672,7 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
         if "atoms" in done[offset]:
             atoms = jsonio.decode(done[offset]["atoms"])
         structures_by_offset[offset] = atoms
-        points.append({k: v for k, v in done[offset].items() if k != "atoms"})
+        points.append({k: v for k, v in done[offset].items() if k not in ("atoms", "key")})
     rec["scan"] = points
     ok = [p for p in points if p["energy_eV"] is not None]
     if not ok:
@@ -679,7 +682,6 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
         rec.update(status="ok", registry=chosen["offset"],
                    atoms=jsonio.encode(structures_by_offset[tuple(chosen["offset"])]))
     write_json(out_json, rec)
-    checkpoint.unlink(missing_ok=True)
     return rec
 
 

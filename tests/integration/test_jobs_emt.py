@@ -116,7 +116,7 @@ def test_bulk_reference_with_lattice_relaxation(tmp_path, settings, root):
     assert np.isfinite(rec["energy_per_atom_eV"])
 
 
-def test_interface_scan_relax_and_work_of_adhesion(tmp_path, root, settings):
+def test_interface_scan_relax_and_work_of_adhesion(tmp_path, root, settings, monkeypatch):
     """Ag(100) film (standing in for the anode metal: EMT has no Na) on Al(100):
     a real pymatgen lattice match, a registry scan, a relaxation and W_ad."""
     tmp = tmp_path
@@ -141,7 +141,14 @@ def test_interface_scan_relax_and_work_of_adhesion(tmp_path, root, settings):
     # a commensurate 1x1 match (0.9 % strain): on-top and hollow registries differ
     assert len(energies) == 4 and max(energies) - min(energies) > 0.1
     assert scan["registry"] == scan["scan"][int(np.argmin(energies))]["offset"]
-    assert not (tmp / "ck/scan.json").exists()
+    # the points are kept: a rerun on the same inputs computes none again
+    calls = []
+    monkeypatch.setattr(jobs, "_slab_single_point", lambda *a, **k: calls.append(a))
+    again = jobs.scan_interface(tmp / "terminations.json", tmp / "Al.cif",
+                                tmp / "bulk/final.extxyz", "Ag", "100", 0, settings,
+                                tmp / "iface/scan.json", tmp / "ck/scan.json")
+    assert calls == [] and again["scan"] == scan["scan"]
+    monkeypatch.undo()
     relaxed = jobs.relax_interface(tmp / "iface/scan.json", settings, tmp / "iface/relaxed",
                                    tmp / "ck/iface.traj")
     assert relaxed["status"] == "ok" and relaxed["relax_converged"]
