@@ -30,8 +30,19 @@ PRUNING_FLAGS = (quality.DESORBED, quality.MOVED, quality.RECONSTRUCTED)
 
 def ml_relax(atoms: Atoms, calc: Calculator, fmax_eV_A: float, steps: int,
              checkpoint) -> Outcome:
-    """Relax ``atoms`` (constraints kept) with an ML calculator; ASE BFGS."""
-    return relax(atoms, calc, fmax_eV_A, steps, checkpoint, "BFGS")
+    """Relax ``atoms`` (constraints kept) with an ML calculator; ASE BFGS.
+
+    Under MPI every rank runs the (cheap) ML relaxation and all continue from rank 0's
+    geometry and energy: the DFT that follows needs identical atoms on every rank, and
+    torch does not promise bitwise-equal results on different CPUs of one job.
+    """
+    from ase.parallel import broadcast, world
+
+    outcome = relax(atoms, calc, fmax_eV_A, steps, checkpoint, "BFGS")
+    if world.size > 1:
+        outcome.atoms.positions[:] = broadcast(outcome.atoms.positions, 0, world)
+        outcome.energy_eV = broadcast(outcome.energy_eV, 0, world)
+    return outcome
 
 
 # A lateral nudge of the adatom before the ML relaxation, along an angle that lies on no

@@ -63,3 +63,30 @@ def test_ranks_that_are_not_one_mpi_job_refuse_to_run(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "gpaw", "python", "-m", "philicity.launch",
                            str(job)], capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0 and "--mpi=pmix" in proc.stderr
+
+
+def test_ml_relaxation_continues_from_rank_0_on_every_rank(tmp_path):
+    """Ranks that disagree after the ML stage (here: a rank-dependent start) all carry
+    rank 0's geometry and energy into the DFT, which needs identical atoms."""
+    script = tmp_path / "ml_ranks.py"
+    script.write_text(
+        "import json, sys\n"
+        "from ase.build import fcc100\n"
+        "from ase.calculators.emt import EMT\n"
+        "from ase.parallel import broadcast, world\n"
+        "from philicity.fastpath import ml_relax\n"
+        "atoms = fcc100('Cu', (1, 1, 2), vacuum=5.0)\n"
+        "atoms.positions[-1, 2] += 0.1 * (world.rank + 1)\n"
+        f"out = ml_relax(atoms, EMT(), 0.05, 3, r'{tmp_path}/ml_' + str(world.rank) + '.traj')\n"
+        "mine = json.dumps([out.atoms.positions.round(12).tolist(), out.energy_eV])\n"
+        "everyone = [broadcast(mine if world.rank == r else None, r, world)\n"
+        "            for r in range(world.size)]\n"
+        "if world.rank == 0:\n"
+        "    print('RANKS', json.dumps(everyone))\n")
+    run = subprocess.run(["mpiexec", "--allow-run-as-root", "--oversubscribe", "-n", "2",
+                          sys.executable, "-m", "gpaw", "python", str(script)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    line = next(ln for ln in run.stdout.splitlines() if ln.startswith("RANKS"))
+    rank0, rank1 = json.loads(line.split(" ", 1)[1])
+    assert rank0 == rank1
