@@ -45,6 +45,29 @@ def ml_relax(atoms: Atoms, calc: Calculator, fmax_eV_A: float, steps: int,
     return outcome
 
 
+def onto_dft_substrate(ml_atoms: Atoms, clean: Atoms, shell_A: float = 0.5) -> Atoms:
+    """The DFT start of an ML-relaxed site: the DFT-relaxed clean slab ``clean`` with the
+    adatom (the last atom of ``ml_atoms``) where the ML model put it relative to its
+    nearest substrate atoms (those within ``shell_A`` angstrom of the closest one).
+
+    A model whose lattice constant differs from DFT's is strained by the DFT cell and
+    moves the free layers of the slab: with CHGNet on a 2-layer Cu(111) slab the DFT
+    single point at the ML geometry lay 0.38 eV above the DFT-relaxed site. The adatom's
+    place and height over its neighbours are the ML's answer; the substrate is DFT's.
+    """
+    n = len(clean)
+    if len(ml_atoms) != n + 1:
+        raise ValueError(f"expected the {n}-atom slab plus one adatom, got {len(ml_atoms)}")
+    d = ml_atoms.get_distances(n, range(n), mic=True)
+    near = d <= d.min() + shell_A
+    shift = (clean.positions[near] - ml_atoms.positions[:n][near]).mean(axis=0)
+    out = clean.copy()
+    adatom = ml_atoms[n:].copy()
+    adatom.positions += shift
+    out.extend(adatom)
+    return out
+
+
 # A lateral nudge of the adatom before the ML relaxation, along an angle that lies on no
 # mirror line of the common surface lattices, so saddle-point sites (often bridges and
 # tops) slide to the minimum they belong to instead of staying by symmetry.

@@ -440,8 +440,9 @@ def prescreen_sites(terminations_json: str | Path, clean_dir: str | Path, termin
                 "ml_atoms": jsonio.encode(ml_out.atoms), "adatom_start_A":
                 initial.positions[-1].tolist()}
         if not item["pruned_by"]:
-            atoms = ml_out.atoms.copy()
+            atoms = fastpath.onto_dft_substrate(ml_out.atoms, clean)
             atoms.set_constraint(initial.constraints)
+            item["dft_atoms"] = jsonio.encode(atoms)  # where the DFT single point was taken
             sp = _slab_single_point(atoms, settings, options,
                                     out_json.with_name(f"{site['name']}_calc.txt"))
             if sp.energy_eV is not None and settings["calculator"]["name"] == "gpaw":
@@ -501,8 +502,9 @@ def relax_adsorbate(terminations_json: str | Path, clean_dir: str | Path, site_i
         fields.update({k: item.get(k) for k in ("ml_energy_eV", "ml_E_b_atom_eV", "ml_steps",
                                                   "ml_flags", "dft_single_point_eV")})
         fields["prescreen_scf_iterations"] = item.get("scf_iterations")
+        # the DFT geometry (the ML adatom on the DFT substrate); the ML one if pruned
+        at_sp = jsonio.decode(item.get("dft_atoms") or item["ml_atoms"])
         if not item["dft_relax"]:
-            ml_atoms = jsonio.decode(item["ml_atoms"])
             if item["pruned_by"]:
                 stage, flags, energy = "pruned_by_ml", [f"ml: {f}" for f in item["pruned_by"]], None
             else:
@@ -512,11 +514,11 @@ def relax_adsorbate(terminations_json: str | Path, clean_dir: str | Path, site_i
             rec = _record("adsorbate", None, settings, **fields, flags=flags, stage=stage,
                           energy_eV=energy, E_clean_slab_eV=clean_rec["energy_eV"],
                           adatom_start_A=initial.positions[-1].tolist(),
-                          adatom_final_A=ml_atoms.positions[-1].tolist())
-            write_atoms(outdir / "final.extxyz", ml_atoms)
+                          adatom_final_A=at_sp.positions[-1].tolist())
+            write_atoms(outdir / "final.extxyz", at_sp)
             write_json(outdir / "record.json", rec)
             return rec
-        start = jsonio.decode(item["ml_atoms"])
+        start = at_sp
         start.set_constraint(initial.constraints)
         stage = "dft_relaxed_from_ml"
     outcome = _relax_slab(start, settings, options, outdir, checkpoint,

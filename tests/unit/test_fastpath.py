@@ -52,3 +52,22 @@ def test_nudge_moves_only_the_adatom_sideways_by_the_distance():
     angle = np.degrees(np.arctan2(shift[2, 1], shift[2, 0]))
     assert min(abs(angle - m) for m in (0, 30, 45, 60, 90)) > 10
     assert np.allclose(fastpath.nudge_adatom(atoms, 0.0).positions, atoms.positions)
+
+
+def test_dft_start_puts_the_ml_adatom_on_the_dft_substrate():
+    from ase import Atoms
+
+    # DFT clean slab: two Al atoms 2.0 A apart in x, in a 10 A cell
+    clean = Atoms("Al2", positions=[[0, 0, 5], [2, 0, 5]], cell=[10, 10, 20],
+                  pbc=[True, True, False])
+    # the ML model expanded the slab: both atoms 0.3 A higher, the far one also 4 A away;
+    # the adatom sits 2.5 A above the first (its only neighbour within 0.5 A of the closest)
+    ml = Atoms("Al2Na", positions=[[0, 0, 5.3], [6, 0, 5.3], [0.1, 0, 7.8]],
+               cell=clean.cell, pbc=clean.pbc)
+    start = fastpath.onto_dft_substrate(ml, clean)
+    assert start.get_chemical_symbols() == ["Al", "Al", "Na"]
+    assert start.positions[:2].tolist() == clean.positions.tolist()
+    # shifted by its neighbour's displacement (0, 0, -0.3): 2.5 A above it, as in the ML
+    assert start.positions[2] == pytest.approx([0.1, 0.0, 7.5])
+    with pytest.raises(ValueError, match="2-atom slab plus one adatom"):
+        fastpath.onto_dft_substrate(clean, clean)
