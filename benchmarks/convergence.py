@@ -82,10 +82,7 @@ def work_of_adhesion(coating: str, miller: str, metal: str, metal_miller: str,
         structures.read_structure(_cif(metal)),
         slabs.str_to_miller(metal_miller),
         structures.read_structure(ROOT / "structures" / "coatings" / f"{coating}.cif"),
-        slabs.str_to_miller(miller), coating_shift=None, max_area_A2=ic["max_area_A2"],
-        max_strain_pct=ic["max_strain_pct"], max_atoms=ic["max_atoms"], gap_A=ic["gap_A"],
-        film_layers=ic["film_thickness_A"], substrate_layers=ic["substrate_thickness_A"],
-        vacuum_A=ic["vacuum_A"])
+        slabs.str_to_miller(miller), coating_shift=None, **interfaces.settings_bounds(ic))
     best = found[0]
     atoms = interfaces.to_atoms(best["interface"], (0.0, 0.0), ic["vacuum_A"],
                                 sl["fixed_layers"], sl["layer_tolerance_A"])

@@ -62,7 +62,7 @@ def onto_dft_substrate(ml_atoms: Atoms, clean: Atoms, shell_A: float = 0.5) -> A
     near = d <= d.min() + shell_A
     shift = (clean.positions[near] - ml_atoms.positions[:n][near]).mean(axis=0)
     out = clean.copy()
-    adatom = ml_atoms[n:].copy()
+    adatom = ml_atoms[n:]  # slicing copies
     adatom.positions += shift
     out.extend(adatom)
     return out

@@ -49,6 +49,16 @@ def interface_area(interface: Interface) -> float:
     return float(np.linalg.norm(np.cross(m[0], m[1])))
 
 
+def settings_bounds(interface_settings: dict) -> dict:
+    """The keyword arguments of :func:`build_interfaces` from a preset's ``interface``
+    section (areas in angstrom^2, strain in percent, thicknesses and gap in angstrom)."""
+    ic = interface_settings
+    return {"max_area_A2": ic["max_area_A2"], "max_strain_pct": ic["max_strain_pct"],
+            "max_atoms": ic["max_atoms"], "gap_A": ic["gap_A"],
+            "film_layers": ic["film_thickness_A"],
+            "substrate_layers": ic["substrate_thickness_A"], "vacuum_A": ic["vacuum_A"]}
+
+
 def build_interfaces(
     metal: Structure,
     metal_miller: tuple[int, int, int],

@@ -279,12 +279,17 @@ def select_termination(candidate_json: str | Path, structure_path: str | Path,
     return rec
 
 
+def _point_key(atoms: Atoms, settings: dict, options: dict | None, **extra) -> dict:
+    """What a kept single point was computed from: a rerun reuses it only if all match."""
+    return {"settings_hash": settings_hash(settings), "options": options or {},
+            "atoms": jsonio.encode(atoms), **extra}
+
+
 def _kept_energy(path: Path, atoms: Atoms, settings: dict, options: dict | None,
                  compute) -> float | None:
     """Energy (eV) of a single point, kept in ``path`` beside the job's output so a job
     killed after some of its single points does not redo them on the rerun."""
-    key = {"settings_hash": settings_hash(settings), "options": options or {},
-           "atoms": jsonio.encode(atoms)}
+    key = _point_key(atoms, settings, options)
     if path.is_file() and (kept := read_json(path)).get("key") == key:
         return kept["energy_eV"]
     energy = compute()
@@ -627,10 +632,7 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
         found = interfaces.build_interfaces(
             _bulk_structure(metal_structure), slabs.str_to_miller(metal_miller), coating,
             slabs.str_to_miller(terms["miller"]), coating_shift=raw[termination].shift,
-            max_area_A2=ic["max_area_A2"], max_strain_pct=ic["max_strain_pct"],
-            max_atoms=ic["max_atoms"], gap_A=ic["gap_A"],
-            film_layers=ic["film_thickness_A"], substrate_layers=ic["substrate_thickness_A"],
-            vacuum_A=ic["vacuum_A"])
+            **interfaces.settings_bounds(ic))
     except interfaces.InterfaceError as exc:
         rec.update(status="no_match", reason=f"{metal}({metal_miller}) on {terms['name']}"
                    f"({terms['miller']}): {exc}")
@@ -649,17 +651,19 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
                                              if checkpoint.exists() else [])}
     points, structures_by_offset = [], {}
     ml_calc = calculators.make_calculator(ml["calculator"], "slab") if ml else None
-    for offset in interfaces.registry_shifts(iface, ic["registry_grid"]):
+    for i, offset in enumerate(interfaces.registry_shifts(iface, ic["registry_grid"])):
         atoms = interfaces.to_atoms(iface, offset, ic["vacuum_A"],
                                     settings["slab"]["fixed_layers"],
                                     settings["slab"]["layer_tolerance_A"])
-        key = {"settings_hash": settings_hash(settings), "options": options or {},
-               "ml": ml and ml["calculator"], "atoms": jsonio.encode(atoms)}
+        key = _point_key(atoms, settings, options, ml=ml and ml["calculator"])
         if done.get(offset, {}).get("key") != key:
             point = {"offset": list(offset), "key": key}
             if ml is not None:  # ml-then-dft: the DFT single point at the ML geometry
+                ml_traj = checkpoint.with_name(f"ml_{i}.traj")
+                if offset in done:  # kept from other inputs: start afresh (every rank)
+                    ml_traj.unlink(missing_ok=True)
                 ml_out = fastpath.ml_relax(atoms, ml_calc, ml["fmax_eV_A"], ml["steps"],
-                                           checkpoint.with_name(f"ml_{len(done)}.traj"))
+                                           ml_traj)
                 relaxed = ml_out.atoms.copy()
                 relaxed.set_constraint(atoms.constraints)
                 atoms = relaxed

@@ -149,6 +149,14 @@ def test_interface_scan_relax_and_work_of_adhesion(tmp_path, root, settings, mon
                                 tmp / "iface/scan.json", tmp / "ck/scan.json")
     assert calls == [] and again["scan"] == scan["scan"]
     monkeypatch.undo()
+    # points kept from other inputs are redone, each registry with its own fresh ML run
+    ml = {"calculator": {"name": "emt", "model": ""}, "fmax_eV_A": 0.1, "steps": 5}
+    redone = jobs.scan_interface(tmp / "terminations.json", tmp / "Al.cif",
+                                 tmp / "bulk/final.extxyz", "Ag", "100", 0, settings,
+                                 tmp / "ml/scan.json", tmp / "ck/scan.json", ml=ml)
+    assert all("ml_energy_eV" in p for p in redone["scan"])
+    assert sorted(p.name for p in (tmp / "ck").glob("ml_*.traj")) == [
+        f"ml_{i}.traj" for i in range(4)]
     relaxed = jobs.relax_interface(tmp / "iface/scan.json", settings, tmp / "iface/relaxed",
                                    tmp / "ck/iface.traj")
     assert relaxed["status"] == "ok" and relaxed["relax_converged"]
