@@ -47,6 +47,17 @@ def _half_done_relaxations(results: Path, min_frames: int) -> list[Path]:
     return found
 
 
+def assert_same_numbers(ours: pd.DataFrame, theirs: pd.DataFrame) -> None:
+    """Energies (eV, J/m^2) to 2e-3. theta_deg to 0.5 deg: the kill also cuts the other
+    running job, often an interface relaxation, whose resumed BFGS ends elsewhere inside
+    fmax; near theta = 45 deg a 1e-4 J/m^2 change in W_ad moves theta by 0.02 deg."""
+    ours, theirs = ours.select_dtypes("number"), theirs.select_dtypes("number")
+    angles = ours.columns.intersection(["theta_deg"])
+    pd.testing.assert_frame_equal(ours.drop(columns=angles), theirs.drop(columns=angles),
+                                  atol=2e-3, rtol=0)
+    pd.testing.assert_frame_equal(ours[angles], theirs[angles], atol=0.5, rtol=0)
+
+
 def test_killed_screen_resumes_then_bad_input_spares_finished_work(tmp_path, emt_local_run):
     slow = tmp_path / "slow"
     slow.mkdir()
@@ -84,8 +95,7 @@ def test_killed_screen_resumes_then_bad_input_spares_finished_work(tmp_path, emt
     for table in ("ranking/Al.csv", "sites/Al.csv"):
         ours = pd.read_csv(results / table)
         theirs = pd.read_csv(emt_local_run.workdir / "results" / table)
-        pd.testing.assert_frame_equal(ours.select_dtypes("number"),
-                                      theirs.select_dtypes("number"), atol=2e-3, rtol=0)
+        assert_same_numbers(ours, theirs)
 
     # Bad input dropped into the finished screen: each gets a failed row naming its file
     # and reason; no finished record is rewritten and the good rows keep their numbers.
@@ -109,5 +119,4 @@ def test_killed_screen_resumes_then_bad_input_spares_finished_work(tmp_path, emt
         assert status.startswith("failed:") and all(w in status for w in words), status
     ok = ranking[ranking["status"] == "ok"].select_dtypes("number")
     before = pd.read_csv(emt_local_run.workdir / "results/ranking/Al.csv").set_index("coating")
-    pd.testing.assert_frame_equal(ok, before.loc[ok.index].select_dtypes("number"),
-                                  atol=2e-3, rtol=0)
+    assert_same_numbers(ok, before.loc[ok.index].select_dtypes("number"))
