@@ -14,6 +14,10 @@ change from the first row of each block.
 
     python benchmarks/convergence.py                      # Na on Al(100) hollow
     python benchmarks/convergence.py --coating Cu --miller 111 --site hollow0
+    python benchmarks/convergence.py --only kpt_density --values 2,4,6,8
+
+The k-point density (points per reciprocal A) becomes a Gamma-centred mesh per cell; the
+value column gives the adsorption slab's mesh beside the density.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from philicity.launch import one_blas_thread  # stdlib only: runs before numpy l
 
 one_blas_thread(os.environ)
 
+from ase.calculators.calculator import kpts2sizeandoffsets  # noqa: E402
+
 from philicity import calculators, energetics, interfaces, sites, slabs, structures  # noqa: E402
 from philicity import config as cfg  # noqa: E402
 from philicity.relax import single_point  # noqa: E402
@@ -43,8 +49,8 @@ SCANS = {
 
 
 def binding_energy(coating: str, miller: str, metal: str, site_name: str, height_A: float,
-                   settings: dict) -> tuple[float, int, float]:
-    """E_b (eV), atoms in the slab, wall time (s) at one setting."""
+                   settings: dict) -> tuple[float, int, str, float]:
+    """E_b (eV), atoms in the slab, its k-point mesh and wall time (s) at one setting."""
     start = time.perf_counter()
     bulk = structures.read_structure(ROOT / "structures" / "coatings" / f"{coating}.cif")
     sl = settings["slab"]
@@ -63,7 +69,8 @@ def binding_energy(coating: str, miller: str, metal: str, site_name: str, height
     e_atom = single_point(structures.isolated_atom(metal, calc["atom_box_A"]),
                           calculators.make_calculator(calc, "atom"), forces=False)
     e_b = e_ads.energy_eV - e_slab.energy_eV - e_atom.energy_eV
-    return e_b, len(slab), time.perf_counter() - start
+    mesh = kpts2sizeandoffsets(density=calc["kpt_density"], gamma=True, atoms=slab)[0]
+    return e_b, len(slab), "x".join(map(str, mesh)), time.perf_counter() - start
 
 
 def _cif(name: str) -> Path:
@@ -105,8 +112,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--preset", default="fast")
     ap.add_argument("--only", choices=sorted(SCANS), action="append",
                     help="scan only these settings (repeatable)")
+    ap.add_argument("--values", default=None,
+                    help="comma-separated values for the one --only setting (default: "
+                         + "; ".join(f"{k} {','.join(map(str, v))}" for k, (_, v) in SCANS.items())
+                         + ")")
     ap.add_argument("--calculator", default=None, help="replace GPAW, e.g. emt (smoke tests)")
     args = ap.parse_args(argv)
+    if args.values and len(args.only or []) != 1:
+        ap.error("--values needs exactly one --only")
     _, base = cfg.load(ROOT / "config" / "config.yaml", args.preset)
     if args.calculator:
         base["calculator"]["name"] = args.calculator
@@ -119,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|---|---|---|")
     for key in args.only or SCANS:
         section, values = SCANS[key]
+        if args.values:
+            values = [float(v) for v in args.values.split(",")]
         first = None
         for value in values:
             settings = copy.deepcopy(base)
@@ -127,12 +142,13 @@ def main(argv: list[str] | None = None) -> int:
                 settings["interface"].update(film_thickness_A=value, substrate_thickness_A=value)
             elif key == "vacuum_A":
                 settings["interface"]["vacuum_A"] = value
-            e_b, n, wall = binding_energy(args.coating, args.miller, args.metal, args.site,
+            e_b, n, mesh, wall = binding_energy(args.coating, args.miller, args.metal, args.site,
                                           args.height, settings)
             w_ad, n_int, wall_int = work_of_adhesion(args.coating, args.miller, args.metal,
                                                      args.metal_miller, settings)
             first = (e_b, w_ad) if first is None else first
-            print(f"| {key} | {value} | {n} | {e_b:.3f} | {e_b - first[0]:+.3f} | {n_int} "
+            shown = f"{value} ({mesh})" if key == "kpt_density" else value
+            print(f"| {key} | {shown} | {n} | {e_b:.3f} | {e_b - first[0]:+.3f} | {n_int} "
                   f"| {w_ad:.3f} | {w_ad - first[1]:+.3f} | {wall + wall_int:.0f} |",
                   flush=True)
     return 0

@@ -7,6 +7,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
@@ -35,3 +37,13 @@ def test_convergence_table_has_a_row_per_value(capsys):
     w_ad = [float(c[7]) for c in cells]
     assert all(0.1 < w < 5 for w in w_ad) and cells[0][8] == "+0.000"
     assert max(w_ad) - min(w_ad) < 0.05
+
+
+def test_convergence_values_override_one_block_and_show_the_mesh(capsys):
+    convergence.main(["--calculator", "emt", "--metal", "Au", "--height", "2.0",
+                      "--only", "kpt_density", "--values", "2,6"])
+    rows = [r for r in capsys.readouterr().out.splitlines() if r.startswith("| kpt_density")]
+    # Al(100) 2x2 cell, a = 5.73 A: 2/A^-1 -> ceil(2 * 2 pi / 5.73) = 3, 6/A^-1 -> 7
+    assert [r.split("|")[2].strip() for r in rows] == ["2.0 (3x3x1)", "6.0 (7x7x1)"]
+    with pytest.raises(SystemExit):
+        convergence.main(["--values", "2,6"])
