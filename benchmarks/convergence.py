@@ -69,7 +69,7 @@ def binding_energy(coating: str, miller: str, metal: str, site_name: str, height
     e_atom = single_point(structures.isolated_atom(metal, calc["atom_box_A"]),
                           calculators.make_calculator(calc, "atom"), forces=False)
     e_b = e_ads.energy_eV - e_slab.energy_eV - e_atom.energy_eV
-    mesh = kpts2sizeandoffsets(density=calc["kpt_density"], gamma=True, atoms=slab)[0]
+    mesh = kpts2sizeandoffsets(atoms=slab, **calculators.kpoints(calc))[0]
     return e_b, len(slab), "x".join(map(str, mesh)), time.perf_counter() - start
 
 

@@ -75,6 +75,13 @@ def _ml_calculator(name: str, model: str | None) -> Calculator:
         ) from exc
 
 
+def kpoints(settings: dict) -> dict:
+    """GPAW's ``kpts`` for a periodic system: a Gamma-centred Monkhorst-Pack mesh of
+    ``kpt_density`` points per reciprocal angstrom along each periodic direction
+    (``ase.calculators.calculator.kpts2sizeandoffsets(atoms=..., **kpoints(s))`` gives the mesh)."""
+    return {"density": settings["kpt_density"], "gamma": True}
+
+
 def make_calculator(
     settings: dict,
     system: System,
@@ -126,7 +133,7 @@ def make_calculator(
         kwargs["kpts"] = (1, 1, 1)
         kwargs["hund"] = True
     else:
-        kwargs["kpts"] = {"density": settings["kpt_density"], "gamma": True}
+        kwargs["kpts"] = kpoints(settings)
     if system == "slab" and settings["dipole_correction"]:
         kwargs["poissonsolver"] = {"dipolelayer": "xy"}
     if settings.get("nbands"):

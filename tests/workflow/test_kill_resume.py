@@ -119,4 +119,4 @@ def test_killed_screen_resumes_then_bad_input_spares_finished_work(tmp_path, emt
         assert status.startswith("failed:") and all(w in status for w in words), status
     ok = ranking[ranking["status"] == "ok"].select_dtypes("number")
     before = pd.read_csv(emt_local_run.workdir / "results/ranking/Al.csv").set_index("coating")
-    assert_same_numbers(ok, before.loc[ok.index].select_dtypes("number"))
+    assert_same_numbers(ok, before.loc[ok.index])
