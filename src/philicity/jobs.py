@@ -339,10 +339,12 @@ def _slab_single_point(atoms: Atoms, settings: dict, options: dict | None,
 
 
 def _relax_slab(atoms: Atoms, settings: dict, options: dict | None, outdir: Path,
-                checkpoint: str | Path, restart: str | Path | None = None) -> Outcome:
+                checkpoint: str | Path, restart: str | Path | None = None,
+                hessian: np.ndarray | None = None) -> Outcome:
     """Relax a slab (with or without adatom) with the configured calculator and optimizer;
-    ``restart``: a .gpw of these atoms whose wave functions start the first SCF. An SCF
-    failure is retried with safer settings, continuing from the checkpoint."""
+    ``restart``: a .gpw of these atoms whose wave functions start the first SCF;
+    ``hessian``: BFGS's initial Hessian. An SCF failure is retried with safer settings,
+    continuing from the checkpoint."""
     _apply_magmoms(atoms, options)
     rx = settings["relax"]
 
@@ -354,7 +356,7 @@ def _relax_slab(atoms: Atoms, settings: dict, options: dict | None, outdir: Path
         else:
             calc = calculators.make_calculator(calc_settings, "slab", txt=outdir / "calc.txt")
         return relax(atoms, calc, rx["fmax_eV_A"], rx["steps"], checkpoint, rx["optimizer"],
-                     log=outdir / "opt.log")
+                     log=outdir / "opt.log", hessian=hessian)
 
     return _with_scf_retries(run, settings, options)
 
@@ -469,10 +471,30 @@ def prescreen_sites(terminations_json: str | Path, clean_dir: str | Path, termin
         item["dft_relax"] = item["site"] in chosen
         if not item["dft_relax"] and item.get("gpw"):
             Path(item.pop("gpw")).unlink(missing_ok=True)
+        if item["dft_relax"]:
+            item["hessian"] = str(_ml_hessian_file(item, ml_calc, checkpoint_dir))
     rec.update(status="ok", E_clean_slab_eV=clean_rec["energy_eV"],
                selected=chosen, n_pruned=sum(bool(i["pruned_by"]) for i in rec["sites"]))
     write_json(out_json, rec)
     return rec
+
+
+def _ml_hessian_file(item: dict, ml_calc, checkpoint_dir: Path) -> Path:
+    """The ML model's Hessian at a selected site's ML geometry (``.npy`` beside its .gpw,
+    computed once): the initial Hessian of the site's DFT relaxation."""
+    from ase.parallel import broadcast
+
+    path = checkpoint_dir / f"{item['site']}_hessian.npy"
+    if not path.exists():
+        ml_atoms = jsonio.decode(item["ml_atoms"])
+        fixed = {int(i) for c in ml_atoms.constraints for i in c.get_indices()}
+        free = [i for i in range(len(ml_atoms)) if i not in fixed]
+        hessian = broadcast(fastpath.ml_hessian(ml_atoms, ml_calc, free), 0)
+        if _is_master():
+            tmp = path.with_suffix(".tmp.npy")
+            np.save(tmp, hessian)
+            tmp.replace(path)
+    return path
 
 
 def relax_adsorbate(terminations_json: str | Path, clean_dir: str | Path, site_id: str,
@@ -526,8 +548,14 @@ def relax_adsorbate(terminations_json: str | Path, clean_dir: str | Path, site_i
         start = at_sp
         start.set_constraint(initial.constraints)
         stage = "dft_relaxed_from_ml"
-    outcome = _relax_slab(start, settings, options, outdir, checkpoint,
-                          restart=item.get("gpw") if prescreen_json is not None else None)
+    restart = hessian = None
+    if prescreen_json is not None:
+        restart = item.get("gpw")
+        if item.get("hessian") and Path(item["hessian"]).exists():
+            hessian = np.load(item["hessian"])
+        fields["initial_hessian"] = "ml" if hessian is not None else "default"
+    outcome = _relax_slab(start, settings, options, outdir, checkpoint, restart=restart,
+                          hessian=hessian)
     # flags judge the whole path from the placement, ML part included
     flags = quality.site_flags(initial, outcome.atoms, clean, entry.get("all_sites", []),
                                site["kind"], settings["quality"], outcome.scf_converged,

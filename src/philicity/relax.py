@@ -77,8 +77,12 @@ def relax(
     checkpoint: str | Path,
     optimizer: str = "BFGS",
     log: str | Path | None = None,
+    hessian: np.ndarray | None = None,
 ) -> Outcome:
     """Relax ``atoms`` (respecting their constraints) to ``fmax_eV_A`` in at most ``steps``.
+
+    ``hessian`` (3N x 3N, eV/A^2): BFGS's initial Hessian instead of ASE's 70 eV/A^2
+    times the identity (ignored by the other optimizers).
 
     Each step is appended to ``checkpoint`` (an ASE trajectory). If it already
     holds frames of the same system, the relaxation continues from the last one
@@ -103,6 +107,8 @@ def relax(
     opt_cls = OPTIMIZERS[optimizer]
     traj = Trajectory(str(checkpoint), "a", atoms)
     opt = opt_cls(atoms, logfile=str(log) if log else None)
+    if hessian is not None and isinstance(opt, BFGS):
+        opt.H0 = np.asarray(hessian, dtype=float).reshape(3 * len(atoms), 3 * len(atoms))
     opt.attach(traj)
     # GPAW counts the iterations of its last SCF only: sum them after every force call
     scf_counts: list[int] = []

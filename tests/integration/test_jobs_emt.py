@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from ase.io import read
 
-from philicity import jobs
+from philicity import fastpath, jobs
 from philicity.io import collect_database, read_json
+from philicity.relax import relax
 
 
 @pytest.fixture
@@ -259,6 +260,7 @@ def test_staged_strategy_relaxes_only_the_top_k_with_the_expensive_calculator(su
             assert rec["energy_eV"] is None and rec["flags"][0].startswith("ml: ")
     relaxed = records[pre["selected"][0]]
     assert relaxed["resumed_steps"] == 0  # the ML trajectory is not a DFT checkpoint
+    assert relaxed["initial_hessian"] == "ml"  # BFGS starts from CHGNet's curvature
     assert relaxed["energy_eV"] <= best_sp["dft_single_point_eV"] + 1e-6
     # a rerun after a kill reuses the finished ML relaxations and single points
     again = jobs.prescreen_sites(tmp / "terminations.json", tmp / "clean", 0, "Ag", settings,
@@ -282,3 +284,30 @@ def test_scf_retry_stops_at_the_first_converged_try(settings):
     assert [t["scf_converged"] for t in out.extra["scf_tries"]] == [False, True]
     assert calls[1]["mixer"]["beta"] == calls[0]["mixer"]["beta"] / 2
     assert calls[1]["maxiter"] == 2 * calls[0]["maxiter"]
+
+
+def test_the_ml_hessian_shortens_a_bfgs_relaxation(tmp_path):
+    """With the model's own Hessian BFGS needs fewer steps than from 70 eV/A^2 x identity
+    (EMT plays both parts: the Hessian is then exact at the start)."""
+    from ase.build import add_adsorbate, fcc100
+    from ase.calculators.emt import EMT
+    from ase.constraints import FixAtoms
+
+    slab = fcc100("Cu", (2, 2, 2), vacuum=6.0)
+    slab.set_constraint(FixAtoms(indices=[a.index for a in slab if a.tag == 2]))
+    add_adsorbate(slab, "Au", 2.2, "hollow")
+    slab.positions[-1] += (0.3, 0.2, 0.0)
+    free = [i for i in range(len(slab)) if i not in slab.constraints[0].index]
+    hessian = fastpath.ml_hessian(slab, EMT(), free)
+    n = 3 * len(slab)
+    fixed = [3 * i + k for i in slab.constraints[0].index for k in range(3)]
+    assert hessian.shape == (n, n) and np.allclose(hessian, hessian.T)
+    assert np.allclose(hessian[np.ix_(fixed, fixed)], 70.0 * np.eye(len(fixed)))
+    assert np.linalg.eigvalsh(hessian).min() >= 0.1 - 1e-9
+    steps = {}
+    for name, h in (("default", None), ("ml", hessian)):
+        out = relax(slab, EMT(), 0.01, 100, tmp_path / f"{name}.traj", "BFGS",
+                    hessian=h)
+        assert out.relax_converged
+        steps[name] = out.steps
+    assert steps["ml"] < steps["default"], steps
