@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -472,29 +473,35 @@ def prescreen_sites(terminations_json: str | Path, clean_dir: str | Path, termin
         if not item["dft_relax"] and item.get("gpw"):
             Path(item.pop("gpw")).unlink(missing_ok=True)
         if item["dft_relax"]:
-            item["hessian"] = str(_ml_hessian_file(item, ml_calc, checkpoint_dir))
+            item["hessian"] = _ml_hessian_file(jsonio.decode(item["ml_atoms"]), ml_calc,
+                                               checkpoint_dir, item["site"])
     rec.update(status="ok", E_clean_slab_eV=clean_rec["energy_eV"],
                selected=chosen, n_pruned=sum(bool(i["pruned_by"]) for i in rec["sites"]))
     write_json(out_json, rec)
     return rec
 
 
-def _ml_hessian_file(item: dict, ml_calc, checkpoint_dir: Path) -> Path:
-    """The ML model's Hessian at a selected site's ML geometry (``.npy`` beside its .gpw,
-    computed once): the initial Hessian of the site's DFT relaxation."""
+def _ml_hessian_file(atoms: Atoms, ml_calc, folder: Path, stem: str) -> str:
+    """The ML model's Hessian at ``atoms`` (the initial Hessian of their DFT relaxation),
+    saved once as ``{folder}/{stem}_hessian_{geometry hash}.npy``; returns the path."""
     from ase.parallel import broadcast
 
-    path = checkpoint_dir / f"{item['site']}_hessian.npy"
+    digest = hashlib.sha1(jsonio.encode(atoms).encode()).hexdigest()[:12]
+    path = folder / f"{stem}_hessian_{digest}.npy"
     if not path.exists():
-        ml_atoms = jsonio.decode(item["ml_atoms"])
-        fixed = {int(i) for c in ml_atoms.constraints for i in c.get_indices()}
-        free = [i for i in range(len(ml_atoms)) if i not in fixed]
-        hessian = broadcast(fastpath.ml_hessian(ml_atoms, ml_calc, free), 0)
+        fixed = {int(i) for c in atoms.constraints for i in c.get_indices()}
+        free = [i for i in range(len(atoms)) if i not in fixed]
+        hessian = broadcast(fastpath.ml_hessian(atoms, ml_calc, free), 0)
         if _is_master():
             tmp = path.with_suffix(".tmp.npy")
             np.save(tmp, hessian)
             tmp.replace(path)
-    return path
+    return str(path)
+
+
+def _load_hessian(path: str | None) -> np.ndarray | None:
+    """A saved initial Hessian, or None (ASE's default) if there is none or it is gone."""
+    return np.load(path) if path and Path(path).exists() else None
 
 
 def relax_adsorbate(terminations_json: str | Path, clean_dir: str | Path, site_id: str,
@@ -550,9 +557,7 @@ def relax_adsorbate(terminations_json: str | Path, clean_dir: str | Path, site_i
         stage = "dft_relaxed_from_ml"
     restart = hessian = None
     if prescreen_json is not None:
-        restart = item.get("gpw")
-        if item.get("hessian") and Path(item["hessian"]).exists():
-            hessian = np.load(item["hessian"])
+        restart, hessian = item.get("gpw"), _load_hessian(item.get("hessian"))
         fields["initial_hessian"] = "ml" if hessian is not None else "default"
     outcome = _relax_slab(start, settings, options, outdir, checkpoint, restart=restart,
                           hessian=hessian)
@@ -713,8 +718,11 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
         rec.update(status="failed", reason="no registry converged (SCF)")
     else:
         chosen = min(ok, key=lambda p: p["energy_eV"])
-        rec.update(status="ok", registry=chosen["offset"],
-                   atoms=jsonio.encode(structures_by_offset[tuple(chosen["offset"])]))
+        best_atoms = structures_by_offset[tuple(chosen["offset"])]
+        rec.update(status="ok", registry=chosen["offset"], atoms=jsonio.encode(best_atoms))
+        if ml is not None:  # the DFT relaxation of the best registry starts from ML's Hessian
+            rec["hessian"] = _ml_hessian_file(best_atoms, ml_calc, checkpoint.parent,
+                                              checkpoint.stem)
     write_json(out_json, rec)
     return rec
 
@@ -730,9 +738,12 @@ def relax_interface(scan_json: str | Path, settings: dict, outdir: str | Path,
                       reason=scan["reason"])
         _finish(outdir, rec, None)
         return rec
-    outcome = _relax_slab(jsonio.decode(scan["atoms"]), settings, options, outdir, checkpoint)
+    hessian = _load_hessian(scan.get("hessian"))
+    outcome = _relax_slab(jsonio.decode(scan["atoms"]), settings, options, outdir, checkpoint,
+                          hessian=hessian)
     rec = _record("interface", outcome, settings, **fields, registry=scan["registry"],
-                  area_A2=scan["area_A2"])
+                  area_A2=scan["area_A2"],
+                  initial_hessian="default" if hessian is None else "ml")
     if outcome.energy_eV is None:
         rec.update(status="failed", reason="interface SCF did not converge")
     _finish(outdir, rec, outcome, checkpoint)

@@ -158,9 +158,14 @@ def test_interface_scan_relax_and_work_of_adhesion(tmp_path, root, settings, mon
     assert all("ml_energy_eV" in p for p in redone["scan"])
     assert sorted(p.name for p in (tmp / "ck").glob("ml_*.traj")) == [
         f"ml_{i}.traj" for i in range(4)]
+    ml_relaxed = jobs.relax_interface(tmp / "ml/scan.json", settings, tmp / "ml/relaxed",
+                                      tmp / "ck/ml_iface.traj")
+    assert ml_relaxed["initial_hessian"] == "ml" and ml_relaxed["relax_converged"]
+    assert ml_relaxed["energy_eV"] <= min(p["energy_eV"] for p in redone["scan"]) + 1e-6
     relaxed = jobs.relax_interface(tmp / "iface/scan.json", settings, tmp / "iface/relaxed",
                                    tmp / "ck/iface.traj")
     assert relaxed["status"] == "ok" and relaxed["relax_converged"]
+    assert relaxed["initial_hessian"] == "default"
     assert relaxed["energy_eV"] <= min(energies) + 1e-6
     rec = jobs.compute_adhesion(tmp / "iface/scan.json", tmp / "iface/relaxed",
                                 tmp / "bulk/record.json", settings, tmp / "iface/adhesion",
