@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -283,7 +284,21 @@ def select_termination(candidate_json: str | Path, structure_path: str | Path,
 def _point_key(atoms: Atoms, settings: dict, options: dict | None, **extra) -> dict:
     """What a kept single point was computed from: a rerun reuses it only if all match."""
     return {"settings_hash": settings_hash(settings), "options": options or {},
-            "atoms": jsonio.encode(atoms), **extra}
+            "atoms": _canonical_atoms(jsonio.encode(atoms)), **extra}
+
+
+def _canonical_atoms(encoded: str) -> str:
+    """ASE's JSON of an Atoms with sorted keys: the order of ``atoms.arrays`` (pymatgen's
+    site properties) differs between runs on the same structure, which made equal
+    geometries look different and recomputed a kept 35-minute single point."""
+    return json.dumps(json.loads(encoded), sort_keys=True)
+
+
+def _same_key(kept: dict | None, key: dict) -> bool:
+    """``kept`` (read back, possibly written before keys were canonical) matches ``key``."""
+    if not kept or "atoms" not in kept:
+        return False
+    return {**kept, "atoms": _canonical_atoms(kept["atoms"])} == key
 
 
 def _kept_energy(path: Path, atoms: Atoms, settings: dict, options: dict | None,
@@ -291,7 +306,7 @@ def _kept_energy(path: Path, atoms: Atoms, settings: dict, options: dict | None,
     """Energy (eV) of a single point, kept in ``path`` beside the job's output so a job
     killed after some of its single points does not redo them on the rerun."""
     key = _point_key(atoms, settings, options)
-    if path.is_file() and (kept := read_json(path)).get("key") == key:
+    if path.is_file() and _same_key((kept := read_json(path)).get("key"), key):
         return kept["energy_eV"]
     energy = compute()
     if energy is not None:
@@ -486,7 +501,7 @@ def _ml_hessian_file(atoms: Atoms, ml_calc, folder: Path, stem: str) -> str:
     saved once as ``{folder}/{stem}_hessian_{geometry hash}.npy``; returns the path."""
     from ase.parallel import broadcast
 
-    digest = hashlib.sha1(jsonio.encode(atoms).encode()).hexdigest()[:12]
+    digest = hashlib.sha1(_canonical_atoms(jsonio.encode(atoms)).encode()).hexdigest()[:12]
     path = folder / f"{stem}_hessian_{digest}.npy"
     if not path.exists():
         fixed = {int(i) for c in atoms.constraints for i in c.get_indices()}
@@ -689,7 +704,7 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
                                     settings["slab"]["fixed_layers"],
                                     settings["slab"]["layer_tolerance_A"])
         key = _point_key(atoms, settings, options, ml=ml and ml["calculator"])
-        if done.get(offset, {}).get("key") != key:
+        if not _same_key(done.get(offset, {}).get("key"), key):
             point = {"offset": list(offset), "key": key}
             if ml is not None:  # ml-then-dft: the DFT single point at the ML geometry
                 ml_traj = checkpoint.with_name(f"ml_{i}.traj")

@@ -316,3 +316,25 @@ def test_the_ml_hessian_shortens_a_bfgs_relaxation(tmp_path):
         assert out.relax_converged
         steps[name] = out.steps
     assert steps["ml"] < steps["default"], steps
+
+
+def test_a_kept_single_point_is_found_whatever_the_order_of_the_atoms_arrays(tmp_path,
+                                                                             settings):
+    """pymatgen's site properties come back in another order from run to run; a kept
+    single point (also one written with the older, unsorted key) must still be found."""
+    from ase.build import bulk
+
+    atoms = bulk("Cu", cubic=True)
+    atoms.new_array("bulk_equivalent", np.zeros(len(atoms), int))
+    atoms.new_array("bulk_wyckoff", np.array(["a"] * len(atoms)))
+    other = atoms.copy()
+    other.arrays = dict(reversed(list(other.arrays.items())))
+    path = tmp_path / "t0_single_point.json"
+    calls = []
+    assert jobs._kept_energy(path, atoms, settings, None, lambda: calls.append(1) or -1.0) == -1.0
+    assert jobs._kept_energy(path, other, settings, None, lambda: calls.append(1) or -2.0) == -1.0
+    legacy = read_json(path)
+    legacy["key"]["atoms"] = jobs.jsonio.encode(other)  # as keys were written before
+    path.write_text(json.dumps(legacy))
+    assert jobs._kept_energy(path, atoms, settings, None, lambda: calls.append(1) or -2.0) == -1.0
+    assert calls == [1]
