@@ -18,8 +18,6 @@ The ML energies are kept beside the DFT ones for comparison, never used to rank.
 
 from __future__ import annotations
 
-import tempfile
-
 import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
@@ -74,31 +72,37 @@ def onto_dft_substrate(ml_atoms: Atoms, clean: Atoms, shell_A: float = 0.5) -> A
 def ml_hessian(atoms: Atoms, calc: Calculator, free: list[int], other_eV_A2: float = 70.0,
                floor_eV_A2: float = 0.1, delta_A: float = 0.01) -> np.ndarray:
     """The (3N x 3N, eV/A^2) initial Hessian for a BFGS relaxation of ``atoms``: the
-    ML model's, by central finite differences of its forces (ASE ``Vibrations``,
-    displacement ``delta_A``), over the ``free`` atoms; ``other_eV_A2`` times the
-    identity (ASE BFGS's default) for the fixed ones.
+    ML model's, by central finite differences of its forces (displacement ``delta_A``)
+    over the ``free`` atoms; ``other_eV_A2`` times the identity (ASE BFGS's default) for
+    the fixed ones.
 
     Symmetrized, with eigenvalues raised to at least ``floor_eV_A2`` so that BFGS's
     first step is downhill. ASE starts BFGS from 70 eV/A^2 times the identity, which is
     ~100x too stiff for an adatom's lateral modes: its first steps near a minimum are
     tiny. Measured with CHGNet on Na/Al(100) (hollow, from the DFT single point at the
     ML geometry): 1 BFGS step and 17 SCF iterations instead of 4 steps and 38.
+    (Not ase.vibrations.Vibrations: its file cache is written by MPI rank 0 and read by
+    every rank, while here each rank evaluates the model on its own.)
     """
-    from ase.vibrations import Vibrations
-
     n = 3 * len(atoms)
     hessian = np.eye(n) * other_eV_A2
     if not free:
         return hessian
     moving = atoms.copy()
     moving.calc = calc
-    with tempfile.TemporaryDirectory(prefix="ml_hessian_") as cache:
-        vib = Vibrations(moving, indices=free, delta=delta_A, name=f"{cache}/vib")
-        vib.run()
-        h = vib.get_vibrations().get_hessian_2d()
+    idx = (3 * np.asarray(free)[:, None] + np.arange(3)).ravel()
+    rows = []
+    for atom in free:
+        for axis in range(3):
+            forces = []
+            for sign in (1, -1):
+                moving.positions[atom, axis] += sign * delta_A
+                forces.append(moving.get_forces(apply_constraint=False).ravel()[idx])
+                moving.positions[atom, axis] -= sign * delta_A
+            rows.append((forces[1] - forces[0]) / (2 * delta_A))  # -dF/dx
+    h = np.array(rows)
     h = 0.5 * (h + h.T)
     w, v = np.linalg.eigh(h)
-    idx = (3 * np.asarray(free)[:, None] + np.arange(3)).ravel()
     hessian[np.ix_(idx, idx)] = (v * np.maximum(w, floor_eV_A2)) @ v.T
     return hessian
 

@@ -309,6 +309,17 @@ def test_the_ml_hessian_shortens_a_bfgs_relaxation(tmp_path):
     assert hessian.shape == (n, n) and np.allclose(hessian, hessian.T)
     assert np.allclose(hessian[np.ix_(fixed, fixed)], 70.0 * np.eye(len(fixed)))
     assert np.linalg.eigvalsh(hessian).min() >= 0.1 - 1e-9
+    # the free block is ASE's own finite-difference Hessian (Vibrations) where not floored
+    from ase.vibrations import Vibrations
+
+    moving = slab.copy()
+    moving.calc = EMT()
+    vib = Vibrations(moving, indices=free, name=str(tmp_path / "vib"))
+    vib.run()
+    reference = vib.get_vibrations().get_hessian_2d()
+    idx = (3 * np.asarray(free)[:, None] + np.arange(3)).ravel()
+    unfloored = fastpath.ml_hessian(slab, EMT(), free, floor_eV_A2=-np.inf)
+    assert np.allclose(unfloored[np.ix_(idx, idx)], 0.5 * (reference + reference.T), atol=1e-8)
     steps = {}
     for name, h in (("default", None), ("ml", hessian)):
         out = relax(slab, EMT(), 0.01, 100, tmp_path / f"{name}.traj", "BFGS",
