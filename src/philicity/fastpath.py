@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
+from ase.optimize import BFGS
 
 from philicity import quality
 from philicity.relax import Outcome, relax
@@ -69,8 +70,9 @@ def onto_dft_substrate(ml_atoms: Atoms, clean: Atoms, shell_A: float = 0.5) -> A
     return out
 
 
-def ml_hessian(atoms: Atoms, calc: Calculator, free: list[int], other_eV_A2: float = 70.0,
-               floor_eV_A2: float = 0.1, delta_A: float = 0.01) -> np.ndarray:
+def ml_hessian(atoms: Atoms, calc: Calculator, free: list[int],
+               other_eV_A2: float = BFGS.defaults["alpha"], floor_eV_A2: float = 0.1,
+               delta_A: float = 0.01) -> np.ndarray:
     """The (3N x 3N, eV/A^2) initial Hessian for a BFGS relaxation of ``atoms``: the
     ML model's, by central finite differences of its forces (displacement ``delta_A``)
     over the ``free`` atoms; ``other_eV_A2`` times the identity (ASE BFGS's default) for
