@@ -77,9 +77,17 @@ def one_blas_thread(environ: MutableMapping[str, str]) -> MutableMapping[str, st
     return environ
 
 
-def mpi_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The ranks' environment: one BLAS/OpenMP thread per rank unless set otherwise."""
-    return one_blas_thread(dict(os.environ if environ is None else environ))
+def mpi_environment(tasks: int, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The ranks' environment: the job's BLAS/OpenMP threads (default one) divided among
+    its ``tasks`` ranks, at least one each. Snakemake sets these variables to the job's
+    threads, which is one per rank, so passing them on unchanged would run ``tasks``
+    threads in every rank (``tasks``-fold oversubscribed)."""
+    env = dict(os.environ if environ is None else environ)
+    for var in BLAS_THREAD_VARS:
+        total = env.get(var, "1")
+        if total.isdigit():
+            env[var] = str(max(1, int(total) // tasks))
+    return env
 
 
 def run_mpi(tasks: int, args: Sequence[str], launcher: str = "auto",
@@ -89,7 +97,7 @@ def run_mpi(tasks: int, args: Sequence[str], launcher: str = "auto",
     cmd = mpi_command(tasks, args, launcher, extra_args)
     out = stdout if stdout is not None else sys.stdout
     print("launch:", " ".join(cmd), file=out, flush=True)
-    subprocess.run(cmd, check=True, env=mpi_environment(), stdout=out,
+    subprocess.run(cmd, check=True, env=mpi_environment(tasks), stdout=out,
                    stderr=subprocess.STDOUT)
 
 

@@ -39,8 +39,11 @@ def test_ranks_run_gpaw_python_with_this_interpreter():
                              as_root=False)
     assert cmd == ["mpiexec", "-n", "2", sys.executable, "-m", "gpaw", "python",
                    "-m", "philicity.launch", "j.json"]
-    env = launch.mpi_environment({"PATH": "/bin", "OMP_NUM_THREADS": "3"})
+    env = launch.mpi_environment(2, {"PATH": "/bin", "OMP_NUM_THREADS": "6"})
     assert env["OPENBLAS_NUM_THREADS"] == "1" and env["OMP_NUM_THREADS"] == "3"
+    # Snakemake sets the threads of a 2-rank job to 2: one per rank, not two
+    snakemake_env = {var: "2" for var in launch.BLAS_THREAD_VARS}
+    assert set(launch.mpi_environment(2, snakemake_env).values()) == {"1"}
 
 
 def test_one_task_runs_in_process_and_more_go_through_a_job_file(tmp_path, monkeypatch,
