@@ -86,13 +86,16 @@ def relax(
 
     Each step is appended to ``checkpoint`` (an ASE trajectory). If it already
     holds frames of the same system, the relaxation continues from the last one
-    and only the remaining steps are spent.
+    and only the remaining steps are spent; BFGS and LBFGS first replay the frames
+    (ASE's ``replay_trajectory``), so their Hessian is the one the killed run had
+    and the resumed run takes the same steps.
     """
     start = time.perf_counter()
     checkpoint = Path(checkpoint)
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     atoms = atoms.copy()
     resumed = 0
+    frames: list[Atoms] = []
     if checkpoint.exists() and checkpoint.stat().st_size > 0:
         try:
             frames = read(checkpoint, index=":")
@@ -109,6 +112,8 @@ def relax(
     opt = opt_cls(atoms, logfile=str(log) if log else None)
     if hessian is not None and isinstance(opt, BFGS):
         opt.H0 = np.asarray(hessian, dtype=float).reshape(3 * len(atoms), 3 * len(atoms))
+    if resumed and hasattr(opt, "_replay_trajectory"):
+        opt.replay_trajectory(frames)
     opt.attach(traj)
     # GPAW counts the iterations of its last SCF only: sum them after every force call
     scf_counts: list[int] = []
