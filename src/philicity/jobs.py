@@ -345,6 +345,17 @@ def _with_scf_retries(run, settings: dict, options: dict | None) -> Outcome:
     return outcome
 
 
+def _save_wavefunctions(calc, path: Path) -> str:
+    """Write a GPAW calculator's wave functions and density to ``path`` (.gpw), which a
+    relaxation from the same atoms restarts from without an SCF (forces included)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(f"{path}.tmp")
+    calc.write(tmp, mode="all")  # all ranks take part, rank 0 writes
+    if _is_master():
+        tmp.replace(path)  # a kill never leaves half a wave-function file
+    return str(path)
+
+
 def _slab_single_point(atoms: Atoms, settings: dict, options: dict | None,
                        txt: str | Path, forces: bool = True) -> Outcome:
     """Energy of a slab as it is, with the configured calculator (SCF retried)."""
@@ -374,7 +385,10 @@ def _relax_slab(atoms: Atoms, settings: dict, options: dict | None, outdir: Path
         return relax(atoms, calc, rx["fmax_eV_A"], rx["steps"], checkpoint, rx["optimizer"],
                      log=outdir / "opt.log", hessian=hessian)
 
-    return _with_scf_retries(run, settings, options)
+    outcome = _with_scf_retries(run, settings, options)
+    if restart is not None and _is_master():  # used; a killed relaxation keeps it
+        Path(restart).unlink(missing_ok=True)
+    return outcome
 
 
 def relax_clean_slab(terminations_json: str | Path, termination: int, settings: dict,
@@ -470,11 +484,8 @@ def prescreen_sites(terminations_json: str | Path, clean_dir: str | Path, termin
                                     out_json.with_name(f"{site['name']}_calc.txt"))
             if sp.energy_eV is not None and settings["calculator"]["name"] == "gpaw":
                 # the DFT relaxation, if this site is chosen, restarts from these
-                item["gpw"] = str(checkpoint_dir / f"{site['name']}.gpw")
-                tmp = Path(f"{item['gpw']}.tmp")
-                sp.atoms.calc.write(tmp, mode="all")  # all ranks take part, rank 0 writes
-                if _is_master():
-                    tmp.replace(item["gpw"])  # a kill never leaves half a wave-function file
+                item["gpw"] = _save_wavefunctions(sp.atoms.calc,
+                                                  checkpoint_dir / f"{site['name']}.gpw")
             item.update(dft_single_point_eV=sp.energy_eV, dft_fmax_eV_A=sp.fmax_eV_A,
                         scf_iterations=sp.scf_iterations, dft_wall_s=round(sp.wall_s, 2),
                         scf_converged=sp.scf_converged, scf_tries=sp.extra["scf_tries"])
@@ -655,8 +666,10 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
     Single points on a grid of in-plane film offsets (``interface.registry_grid``); with
     ``ml`` (the ml-then-dft strategy) each registry is first relaxed with the ML potential
     and the DFT single point is taken at that geometry, which the DFT relaxation of the
-    best registry then starts from. Each finished point is kept in ``checkpoint`` with
-    its geometry and settings, so a killed scan resumes and a rerun on unchanged inputs
+    best registry then starts from. With GPAW the lowest registry's wave functions are
+    kept, so that relaxation's first forces need no SCF. Each finished point is kept in
+    ``checkpoint`` with its geometry and settings, so a killed scan resumes and a rerun
+    on unchanged inputs
     (a cascade from an upstream job that rewrote the same files) redoes none. Always writes
     ``out_json``; ``status`` is ``ok``, ``no_match`` (no interface within the bounds,
     with the reason) or ``failed``.
@@ -721,12 +734,23 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
                                      out_json.with_name("scan_calc.txt"), forces=False)
             point.update(energy_eV=out.energy_eV, scf_converged=out.scf_converged,
                          scf_iterations=out.scf_iterations, wall_s=round(out.wall_s, 2))
+            lowest = min((p["energy_eV"] for o, p in done.items()
+                          if o != offset and p["energy_eV"] is not None), default=np.inf)
+            if (out.energy_eV is not None and out.energy_eV < lowest
+                    and settings["calculator"]["name"] == "gpaw"):
+                # the relaxation of the lowest registry restarts from its wave functions
+                # (no SCF for its first forces); one file, the lowest so far
+                gpw = checkpoint.with_name("lowest_registry.gpw")
+                point["gpw"] = _save_wavefunctions(out.atoms.calc, gpw)
+                for p in done.values():
+                    p.pop("gpw", None)
             done[offset] = point
             write_json(checkpoint, {"points": list(done.values())})
         if "atoms" in done[offset]:
             atoms = jsonio.decode(done[offset]["atoms"])
         structures_by_offset[offset] = atoms
-        points.append({k: v for k, v in done[offset].items() if k not in ("atoms", "key")})
+        points.append({k: v for k, v in done[offset].items()
+                       if k not in ("atoms", "key", "gpw")})
     rec["scan"] = points
     ok = [p for p in points if p["energy_eV"] is not None]
     if not ok:
@@ -735,6 +759,9 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
         chosen = min(ok, key=lambda p: p["energy_eV"])
         best_atoms = structures_by_offset[tuple(chosen["offset"])]
         rec.update(status="ok", registry=chosen["offset"], atoms=jsonio.encode(best_atoms))
+        gpw = done[tuple(chosen["offset"])].get("gpw")
+        if gpw is not None and Path(gpw).exists():
+            rec["gpw"] = gpw
         if ml is not None:  # the DFT relaxation of the best registry starts from ML's Hessian
             rec["hessian"] = _ml_hessian_file(best_atoms, ml_calc, checkpoint.parent,
                                               checkpoint.stem)
@@ -755,7 +782,7 @@ def relax_interface(scan_json: str | Path, settings: dict, outdir: str | Path,
         return rec
     hessian = _load_hessian(scan.get("hessian"))
     outcome = _relax_slab(jsonio.decode(scan["atoms"]), settings, options, outdir, checkpoint,
-                          hessian=hessian)
+                          restart=scan.get("gpw"), hessian=hessian)
     rec = _record("interface", outcome, settings, **fields, registry=scan["registry"],
                   area_A2=scan["area_A2"],
                   initial_hessian="default" if hessian is None else "ml")

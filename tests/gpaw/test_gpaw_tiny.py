@@ -103,8 +103,13 @@ def test_real_gpaw_work_of_adhesion_na100_on_al100(tmp_path, tiny, root):
     scan = jobs.scan_interface(tmp_path / "t.json", cif, tmp_path / "bulk/final.extxyz", "Na",
                                "100", 0, tiny, tmp_path / "i/scan.json", tmp_path / "ck/s.json")
     assert scan["status"] == "ok" and scan["n_atoms"] <= 12 and abs(scan["strain_pct"]) <= 6
-    jobs.relax_interface(tmp_path / "i/scan.json", tiny, tmp_path / "i/relaxed",
-                         tmp_path / "ck/r.traj")
+    assert scan["gpw"] == str(tmp_path / "ck/lowest_registry.gpw")
+    relaxed = jobs.relax_interface(tmp_path / "i/scan.json", tiny, tmp_path / "i/relaxed",
+                                   tmp_path / "ck/r.traj")
+    # the relaxation restarts from the scan's wave functions: its first forces cost no SCF
+    assert relaxed["scf_iterations"] == 0
+    assert relaxed["energy_eV"] == pytest.approx(scan["scan"][0]["energy_eV"], abs=1e-6)
+    assert not (tmp_path / "ck/lowest_registry.gpw").exists()
     rec = jobs.compute_adhesion(tmp_path / "i/scan.json", tmp_path / "i/relaxed",
                                 tmp_path / "bulk/record.json", tiny, tmp_path / "i/adhesion",
                                 tmp_path / "ck/a")
