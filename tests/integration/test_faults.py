@@ -179,12 +179,12 @@ def test_single_points_of_a_killed_termination_choice_are_kept(tmp_path, setting
         return -3.5
 
     cu, path = bulk("Cu", cubic=True), tmp_path / "t0_single_point.json"
-    assert jobs._kept_energy(path, cu, settings, {}, compute) == -3.5
-    assert jobs._kept_energy(path, cu, settings, {}, compute) == -3.5
+    assert jobs.common._kept_energy(path, cu, settings, {}, compute) == -3.5
+    assert jobs.common._kept_energy(path, cu, settings, {}, compute) == -3.5
     assert len(calls) == 1
     moved = cu.copy()
     moved.positions[0, 2] += 0.1
-    jobs._kept_energy(path, moved, settings, {}, compute)
+    jobs.common._kept_energy(path, moved, settings, {}, compute)
     other = {**settings, "calculator": {**settings["calculator"], "name": "gpaw"}}
-    jobs._kept_energy(path, moved, other, {}, compute)
+    jobs.common._kept_energy(path, moved, other, {}, compute)
     assert len(calls) == 3

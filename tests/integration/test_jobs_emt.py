@@ -147,7 +147,7 @@ def test_interface_scan_relax_and_work_of_adhesion(tmp_path, root, settings, mon
     assert scan["registry"] == scan["scan"][int(np.argmin(energies))]["offset"]
     # the points are kept: a rerun on the same inputs computes none again
     calls = []
-    monkeypatch.setattr(jobs, "_slab_single_point", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(jobs.interfaces, "_slab_single_point", lambda *a, **k: calls.append(a))
     again = jobs.scan_interface(tmp / "terminations.json", tmp / "Al.cif",
                                 tmp / "bulk/final.extxyz", "Ag", "100", 0, settings,
                                 tmp / "iface/scan.json", tmp / "ck/scan.json")
@@ -287,7 +287,7 @@ def test_scf_retry_stops_at_the_first_converged_try(settings):
                        wall_s=1.5)
 
     settings["calculator"].update(name="gpaw", scf_retries=3)
-    out = jobs._with_scf_retries(run, settings, None)
+    out = jobs.common._with_scf_retries(run, settings, None)
     assert out.scf_converged and out.energy_eV == -1.0 and out.wall_s == 3.0
     assert [t["scf_converged"] for t in out.extra["scf_tries"]] == [False, True]
     assert calls[1]["mixer"]["beta"] == calls[0]["mixer"]["beta"] / 2
@@ -345,10 +345,11 @@ def test_a_kept_single_point_is_found_whatever_the_order_of_the_atoms_arrays(tmp
     other.arrays = dict(reversed(list(other.arrays.items())))
     path = tmp_path / "t0_single_point.json"
     calls = []
-    assert jobs._kept_energy(path, atoms, settings, None, lambda: calls.append(1) or -1.0) == -1.0
-    assert jobs._kept_energy(path, other, settings, None, lambda: calls.append(1) or -2.0) == -1.0
+    kept = jobs.common._kept_energy
+    assert kept(path, atoms, settings, None, lambda: calls.append(1) or -1.0) == -1.0
+    assert kept(path, other, settings, None, lambda: calls.append(1) or -2.0) == -1.0
     legacy = read_json(path)
-    legacy["key"]["atoms"] = jobs.jsonio.encode(other)  # as keys were written before
+    legacy["key"]["atoms"] = jobs.common.jsonio.encode(other)  # as keys were written before
     path.write_text(json.dumps(legacy))
-    assert jobs._kept_energy(path, atoms, settings, None, lambda: calls.append(1) or -2.0) == -1.0
+    assert kept(path, atoms, settings, None, lambda: calls.append(1) or -2.0) == -1.0
     assert calls == [1]

@@ -1,0 +1,20 @@
+"""One function per Snakemake rule: read inputs, call the science, write one folder.
+
+The modules follow ``workflow/rules/``: ``bulk``, ``slabs``, ``adsorption``,
+``interfaces``, ``report`` (and ``common``, what they share). Each function takes plain
+paths and dicts (no ``snakemake`` object, no global config), so it runs the same from a
+Snakemake script, a test or a notebook. Problems with a candidate's input are written as
+``status: failed`` records with the reason, so the ranking can list the candidate
+instead of losing it. ``philicity.launch`` calls ``jobs.<rule name>``.
+"""
+
+from philicity.io import collect_database
+from philicity.jobs.adsorption import prescreen_sites, relax_adsorbate
+from philicity.jobs.bulk import check_candidate, compute_atom, compute_bulk
+from philicity.jobs.interfaces import compute_adhesion, relax_interface, scan_interface
+from philicity.jobs.report import report_metal
+from philicity.jobs.slabs import relax_clean_slab, select_termination
+
+__all__ = ["check_candidate", "collect_database", "compute_adhesion", "compute_atom",
+           "compute_bulk", "prescreen_sites", "relax_adsorbate", "relax_clean_slab",
+           "relax_interface", "report_metal", "scan_interface", "select_termination"]
