@@ -7,6 +7,7 @@ Snakemake's declared outputs; a rerun after a kill starts from its last frame.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,6 +79,7 @@ def relax(
     optimizer: str = "BFGS",
     log: str | Path | None = None,
     hessian: np.ndarray | None = None,
+    save_state: Callable[[], object] | None = None,
 ) -> Outcome:
     """Relax ``atoms`` (respecting their constraints) to ``fmax_eV_A`` in at most ``steps``.
 
@@ -88,7 +90,11 @@ def relax(
     holds frames of the same system, the relaxation continues from the last one
     and only the remaining steps are spent; BFGS and LBFGS first replay the frames
     (ASE's ``replay_trajectory``), so their Hessian is the one the killed run had
-    and the resumed run takes the same steps.
+    and the resumed run takes the same steps. ``save_state`` is called after every
+    checkpoint frame (e.g. to write the calculator's wave functions). A calculator that
+    already holds results for the start (or resumed) geometry, such as one restored from a
+    .gpw, gives its first forces without a new calculation. ``extra["scf_per_step"]``:
+    SCF iterations of each force call.
     """
     start = time.perf_counter()
     checkpoint = Path(checkpoint)
@@ -106,6 +112,10 @@ def relax(
             resumed = len(frames) - 1
         else:
             checkpoint.unlink(missing_ok=True)  # another MPI rank may have removed it
+    stored = getattr(calc, "atoms", None)
+    if (stored is not None and len(stored) == len(atoms)
+            and np.abs(stored.positions - atoms.positions).max() < 1e-8):
+        atoms.positions = stored.positions  # the very same geometry: its results are reused
     atoms.calc = calc
     opt_cls = OPTIMIZERS[optimizer]
     traj = Trajectory(str(checkpoint), "a", atoms)
@@ -115,6 +125,8 @@ def relax(
     if resumed and hasattr(opt, "_replay_trajectory"):
         opt.replay_trajectory(frames)
     opt.attach(traj)
+    if save_state is not None:
+        opt.attach(save_state)
     # GPAW counts the iterations of its last SCF only: sum them after every force call
     scf_counts: list[int] = []
     opt.attach(lambda: scf_counts.append(_scf_iterations(calc) or 0))
@@ -130,8 +142,9 @@ def relax(
     traj.close()
     energy = float(atoms.get_potential_energy())
     fmax = _max_force(atoms)
+    counted = _scf_iterations(calc) is not None
     return Outcome(atoms, energy, fmax, steps=opt.nsteps + resumed, resumed_steps=resumed,
                    relax_converged=converged or fmax <= fmax_eV_A,
                    wall_s=time.perf_counter() - start,
-                   scf_iterations=sum(scf_counts) if _scf_iterations(calc) is not None
-                   else None)
+                   scf_iterations=sum(scf_counts) if counted else None,
+                   extra={"scf_per_step": scf_counts} if counted else {})

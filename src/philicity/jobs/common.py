@@ -205,23 +205,32 @@ def _relax_slab(atoms: Atoms, settings: dict, options: dict | None, outdir: Path
     """Relax a slab (with or without adatom) with the configured calculator and optimizer;
     ``restart``: a .gpw of these atoms whose wave functions start the first SCF;
     ``hessian``: BFGS's initial Hessian. An SCF failure is retried with safer settings,
-    continuing from the checkpoint."""
+    continuing from the checkpoint.
+
+    With GPAW the wave functions of the last checkpoint frame are kept beside it
+    (``{checkpoint stem}_state.gpw``, rewritten every step, deleted at the end), so a
+    relaxation resumed after a kill or a wall-time limit gets that frame's forces without
+    an SCF and starts its next SCF from converged wave functions."""
     _apply_magmoms(atoms, options)
     rx = settings["relax"]
+    state = Path(checkpoint).with_name(f"{Path(checkpoint).stem}_state.gpw")
+    gpaw = settings["calculator"]["name"] == "gpaw"
 
     def run(calc_settings: dict, attempt: int) -> Outcome:
-        if restart is not None and Path(restart).exists() and attempt == 0:
-            calc = calculators.restart_calculator(restart, txt=outdir / "calc.txt")
-            if np.abs(calc.atoms.positions - atoms.positions).max() < 1e-8:
-                atoms.positions = calc.atoms.positions  # identical: stored results reused
+        kept = [p for p in (state, restart) if p is not None and Path(p).exists()]
+        if kept and attempt == 0:  # the killed run's last frame, else the single point
+            calc = calculators.restart_calculator(kept[0], txt=outdir / "calc.txt")
         else:
             calc = calculators.make_calculator(calc_settings, "slab", txt=outdir / "calc.txt")
         return relax(atoms, calc, rx["fmax_eV_A"], rx["steps"], checkpoint, rx["optimizer"],
-                     log=outdir / "opt.log", hessian=hessian)
+                     log=outdir / "opt.log", hessian=hessian,
+                     save_state=(lambda: _save_wavefunctions(calc, state)) if gpaw else None)
 
     outcome = _with_scf_retries(run, settings, options)
-    if restart is not None and _is_master():  # used; a killed relaxation keeps it
-        Path(restart).unlink(missing_ok=True)
+    if _is_master():  # used up; a killed relaxation keeps them
+        for path in (state, restart):
+            if path is not None:
+                Path(path).unlink(missing_ok=True)
     return outcome
 
 
