@@ -16,7 +16,7 @@ RANKING_COLUMNS = ["rank", "coating", "formula", "miller", "best_site", "E_b_ato
                    "wetting_regime", "score", "flags", "status", "settings_hash"]
 INTERFACE_COLUMNS = ["coating", "metal_miller", "coating_miller", "area_A2", "n_atoms",
                      "strain_pct", "registry", "W_ad_J_m2", "theta_deg", "wetting_regime",
-                     "E_strain_J_m2", "flags", "termination", "sigma_lv_J_m2",
+                     "E_strain_J_m2", "flags", "W_sep_J_m2", "termination", "sigma_lv_J_m2",
                      "metal_surface_energy_J_m2", "status"]
 
 
@@ -42,6 +42,7 @@ def interface_rows(adhesions: list[dict], sigma_J_m2: float | None,
             if rec.get("registry") else "",
             "W_ad_J_m2": w_ad, "theta_deg": theta, "wetting_regime": regime,
             "E_strain_J_m2": rec.get("E_strain_J_m2"), "flags": "; ".join(rec.get("flags", [])),
+            "W_sep_J_m2": rec.get("W_sep_J_m2"),
             "termination": rec.get("termination", ""), "sigma_lv_J_m2": sigma,
             "metal_surface_energy_J_m2": rec.get("metal_surface_energy_J_m2"),
             "status": status,

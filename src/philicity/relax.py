@@ -94,7 +94,8 @@ def relax(
     checkpoint frame (e.g. to write the calculator's wave functions). A calculator that
     already holds results for the start (or resumed) geometry, such as one restored from a
     .gpw, gives its first forces without a new calculation. ``extra["scf_per_step"]``:
-    SCF iterations of each force call.
+    SCF iterations of each force call; ``extra["energy_initial_eV"]``: the energy of the
+    starting geometry (the first checkpoint frame), eV.
     """
     start = time.perf_counter()
     checkpoint = Path(checkpoint)
@@ -111,6 +112,7 @@ def relax(
             atoms.positions = frames[-1].positions
             resumed = len(frames) - 1
         else:
+            frames = []
             checkpoint.unlink(missing_ok=True)  # another MPI rank may have removed it
     stored = getattr(calc, "atoms", None)
     if (stored is not None and len(stored) == len(atoms)
@@ -130,6 +132,8 @@ def relax(
     # GPAW counts the iterations of its last SCF only: sum them after every force call
     scf_counts: list[int] = []
     opt.attach(lambda: scf_counts.append(_scf_iterations(calc) or 0))
+    energies = [frames[0].get_potential_energy()] if frames else []
+    opt.attach(lambda: energies.append(atoms.get_potential_energy()))  # cached, no new SCF
     try:
         converged = bool(opt.run(fmax=fmax_eV_A, steps=max(steps - resumed, 0)))
     except Exception as exc:
@@ -143,8 +147,10 @@ def relax(
     energy = float(atoms.get_potential_energy())
     fmax = _max_force(atoms)
     counted = _scf_iterations(calc) is not None
+    extra = {"energy_initial_eV": float(energies[0]) if energies else energy}
+    if counted:
+        extra["scf_per_step"] = scf_counts
     return Outcome(atoms, energy, fmax, steps=opt.nsteps + resumed, resumed_steps=resumed,
                    relax_converged=converged or fmax <= fmax_eV_A,
                    wall_s=time.perf_counter() - start,
-                   scf_iterations=sum(scf_counts) if counted else None,
-                   extra={"scf_per_step": scf_counts} if counted else {})
+                   scf_iterations=sum(scf_counts) if counted else None, extra=extra)

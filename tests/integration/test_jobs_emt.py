@@ -10,7 +10,7 @@ import pytest
 from ase.io import read
 
 from philicity import fastpath, jobs
-from philicity.io import collect_database, read_json
+from philicity.io import collect_database, read_json, write_json
 from philicity.relax import relax
 
 
@@ -82,6 +82,9 @@ def test_relaxation_resumes_from_checkpoint(surface, settings):
     assert np.allclose(read(tmp / "resumed" / "final.extxyz").positions,
                        read(tmp / "fresh" / "final.extxyz").positions, atol=1e-8)
     assert resumed["energy_eV"] == pytest.approx(fresh["energy_eV"], abs=1e-8)
+    # the starting energy comes from the kept first frame, not from the resumed geometry
+    assert resumed["energy_initial_eV"] == pytest.approx(fresh["energy_initial_eV"], abs=1e-8)
+    assert fresh["energy_initial_eV"] == pytest.approx(frames[0].get_potential_energy())
 
 
 def test_bad_inputs_become_failed_records(tmp_path, settings, root):
@@ -187,11 +190,24 @@ def test_interface_scan_relax_and_work_of_adhesion(tmp_path, root, settings, mon
     assert rec["metal_surface_energy_J_m2"] > 0
     for part in ("metal", "coating", "metal_unstrained"):
         assert read_json(tmp / f"iface/adhesion/{part}/record.json")["status"] == "ok"
+    # W_sep: the two parts as they sit in the interface (first frames of their relaxations);
+    # relaxing them can only lower their energies, so W_ad <= W_sep
+    frozen = {p: read(tmp / f"iface/adhesion/{p}/relax.traj", 0).get_potential_energy()
+              for p in ("metal", "coating")}
+    assert rec["W_sep_J_m2"] == pytest.approx(
+        (frozen["metal"] + frozen["coating"] - rec["E_interface_eV"])
+        / rec["area_A2"] * 16.021766339)
+    assert rec["W_ad_J_m2"] < rec["W_sep_J_m2"]
+    # records written before the starting energy was kept: it is read from the trajectory
+    old = read_json(tmp / "iface/adhesion/coating/record.json")
+    del old["energy_initial_eV"]
+    write_json(tmp / "iface/adhesion/coating/record.json", old)
     # a rerun reuses the separated slabs instead of relaxing them again
     again = jobs.compute_adhesion(tmp / "iface/scan.json", tmp / "iface/relaxed",
                                   tmp / "bulk/record.json", settings, tmp / "iface/adhesion",
                                   tmp / "ck/adhesion")
     assert again["W_ad_J_m2"] == pytest.approx(rec["W_ad_J_m2"])
+    assert again["W_sep_J_m2"] == pytest.approx(rec["W_sep_J_m2"])
     assert bulk["status"] == "ok"
     n = collect_database([tmp / "iface/adhesion/record.json"], tmp / "calc.db")
     assert n == 4  # the W_ad record and its three separated slabs

@@ -171,6 +171,15 @@ def relax_interface(scan_json: str | Path, settings: dict, outdir: str | Path,
     return rec
 
 
+def _initial_energy(rec: dict, part_dir: Path) -> float | None:
+    """Energy (eV) of a finished part's starting geometry; records written before it was
+    kept have it as the first frame of the part's trajectory."""
+    if "energy_initial_eV" in rec:
+        return rec["energy_initial_eV"]
+    traj = part_dir / "relax.traj"
+    return float(read(traj, 0).get_potential_energy()) if traj.exists() else rec["energy_eV"]
+
+
 def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
                      bulk_json: str | Path, settings: dict, outdir: str | Path,
                      checkpoint_dir: str | Path, options: dict | None = None) -> dict:
@@ -179,7 +188,9 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
 
     The metal film and the coating slab are cut from the relaxed interface and
     computed in its cell (same k-mesh); with ``interface.relax_separated`` they are
-    relaxed first. The unstrained film is the metal film at its own lattice.
+    relaxed first (W_ad), and their energies before relaxing give the ideal work of
+    separation W_sep (without, W_ad = W_sep). The unstrained film is the metal film at
+    its own lattice.
     """
     outdir, checkpoint_dir = _outdir(outdir), Path(checkpoint_dir)
     scan = read_json(scan_json)
@@ -209,7 +220,8 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
             parts[part] = Outcome(read(part_dir / "final.extxyz"), prev["energy_eV"],
                                   prev["fmax_eV_A"], steps=prev["steps"],
                                   relax_converged=prev["relax_converged"],
-                                  scf_converged=prev["scf_converged"])
+                                  scf_converged=prev["scf_converged"],
+                                  extra={"energy_initial_eV": _initial_energy(prev, part_dir)})
             continue
         if settings["interface"]["relax_separated"]:
             out = _relax_slab(atoms, settings, options, part_dir,
@@ -220,6 +232,10 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
         _finish(part_dir, _record(f"adhesion_{part}", out, settings, **fields), out,
                 checkpoint_dir / f"{part}.traj")
     energies = {p: o.energy_eV for p, o in parts.items()}
+    # the parts exactly as they sit in the relaxed interface (the first frame of their
+    # relaxation): the ideal work of separation, in which every relaxation inside the
+    # coating that the interface run did not finish cancels
+    frozen = {p: o.extra.get("energy_initial_eV", o.energy_eV) for p, o in parts.items()}
     bulk = read_json(bulk_json)
     flags = [f"{p}: SCF not converged" for p, o in parts.items() if not o.scf_converged]
     flags += [f"{p}: relaxation not converged" for p, o in parts.items()
@@ -236,6 +252,9 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
         rec.update(
             W_ad_J_m2=energetics.work_of_adhesion(energies["metal"], energies["coating"],
                                                   iface_rec["energy_eV"], area),
+            W_sep_J_m2=energetics.work_of_adhesion(frozen["metal"], frozen["coating"],
+                                                   iface_rec["energy_eV"], area)
+            if None not in (frozen["metal"], frozen["coating"]) else None,
             E_strain_J_m2=energetics.strain_energy(energies["metal"],
                                                    energies["metal_unstrained"], area),
             metal_surface_energy_J_m2=energetics.surface_energy(
