@@ -109,6 +109,9 @@ def relax(
         except Exception:  # a frame cut by a kill: start afresh
             frames = []
         if frames and frames[-1].get_chemical_symbols() == atoms.get_chemical_symbols():
+            # checkpoints written before resumes stopped repeating their last frame
+            frames = [f for i, f in enumerate(frames)
+                      if i == 0 or np.abs(f.positions - frames[i - 1].positions).max() > 1e-10]
             atoms.positions = frames[-1].positions
             resumed = len(frames) - 1
         else:
@@ -126,7 +129,9 @@ def relax(
         opt.H0 = np.asarray(hessian, dtype=float).reshape(3 * len(atoms), 3 * len(atoms))
     if resumed and hasattr(opt, "_replay_trajectory"):
         opt.replay_trajectory(frames)
-    opt.attach(traj)
+    # a resumed run's first frame is the checkpoint's last: written again, every resume
+    # would spend one of the ``steps`` on it
+    opt.attach(lambda: None if frames and opt.nsteps == 0 else traj.write())
     if save_state is not None:
         opt.attach(save_state)
     # GPAW counts the iterations of its last SCF only: sum them after every force call

@@ -77,6 +77,9 @@ def test_relaxation_resumes_from_checkpoint(surface, settings):
     resumed = jobs.relax_adsorbate(tmp / "terminations.json", tmp / "clean", site["id"], "Ag",
                                    settings, tmp / "resumed", tmp / "ck" / "resume.traj")
     assert resumed["resumed_steps"] == 2
+    # the resumed run does not write the kept last frame again
+    assert len(read(tmp / "resumed" / "relax.traj", ":")) == len(
+        read(tmp / "fresh" / "relax.traj", ":"))
     # BFGS replays the kept frames: its Hessian, hence its path, is the uninterrupted one
     assert resumed["steps"] == fresh["steps"] > 3
     assert np.allclose(read(tmp / "resumed" / "final.extxyz").positions,
