@@ -253,8 +253,7 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
             W_ad_J_m2=energetics.work_of_adhesion(energies["metal"], energies["coating"],
                                                   iface_rec["energy_eV"], area),
             W_sep_J_m2=energetics.work_of_adhesion(frozen["metal"], frozen["coating"],
-                                                   iface_rec["energy_eV"], area)
-            if None not in (frozen["metal"], frozen["coating"]) else None,
+                                                   iface_rec["energy_eV"], area),
             E_strain_J_m2=energetics.strain_energy(energies["metal"],
                                                    energies["metal_unstrained"], area),
             metal_surface_energy_J_m2=energetics.surface_energy(
