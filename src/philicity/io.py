@@ -52,11 +52,15 @@ def _jsonable(obj):
 
 
 def write_atoms(path: str | Path, atoms: Atoms) -> None:
-    """Atomically write a structure (format from the suffix, e.g. .extxyz or .traj)."""
+    """Atomically write a structure (format from the suffix, e.g. .extxyz or .traj).
+
+    Not collective: ASE's ``write`` under MPI broadcasts its result from rank 0 to every
+    rank, and the jobs call this on rank 0 only; that stray broadcast was received by the
+    other ranks' next collective call (GPAW's atom synchronisation) and crashed the job."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    write(tmp, atoms)
+    write(tmp, atoms, parallel=False)
     os.replace(tmp, path)
 
 

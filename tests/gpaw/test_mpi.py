@@ -90,3 +90,27 @@ def test_ml_relaxation_continues_from_rank_0_on_every_rank(tmp_path):
     line = next(ln for ln in run.stdout.splitlines() if ln.startswith("RANKS"))
     rank0, rank1 = json.loads(line.split(" ", 1)[1])
     assert rank0 == rank1
+
+
+def test_a_job_goes_on_collectively_after_rank_0_writes_a_structure(tmp_path):
+    """compute_adhesion writes each separated part (rank 0 only) and then starts the next
+    GPAW calculation on every rank. ASE's ``write`` used to broadcast from rank 0 even
+    there: the other rank took that message for its next collective call and GPAW's
+    atom synchronisation crashed (Na2CO3/Na interface, after the metal part)."""
+    script = tmp_path / "write_then_collective.py"
+    script.write_text(
+        "import json\n"
+        "from ase.build import bulk\n"
+        "from ase.parallel import broadcast, world\n"
+        "from philicity.jobs.common import write_atoms\n"
+        f"write_atoms(r'{tmp_path}/final.extxyz', bulk('Na', cubic=True))\n"
+        "got = broadcast('next collective' if world.rank == 0 else None, 0, world)\n"
+        "print('RANK', world.rank, json.dumps(got), flush=True)\n")
+    run = subprocess.run(["mpiexec", "--allow-run-as-root", "--oversubscribe", "-n", "2",
+                          sys.executable, "-m", "gpaw", "python", str(script)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    got = sorted(ln for ln in run.stdout.splitlines() if ln.startswith("RANK"))
+    assert got == ['RANK 0 "next collective"', 'RANK 1 "next collective"']
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["final.extxyz",
+                                                          "write_then_collective.py"]
