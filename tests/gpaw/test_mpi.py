@@ -26,6 +26,15 @@ def tiny() -> dict:
     return config.settings(cfg)
 
 
+def _on_two_ranks(script) -> list[str]:
+    """The stdout lines of ``gpaw python script`` on 2 MPI ranks (which must succeed)."""
+    run = subprocess.run(["mpiexec", "--allow-run-as-root", "--oversubscribe", "-n", "2",
+                          sys.executable, "-m", "gpaw", "python", str(script)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return run.stdout.splitlines()
+
+
 def test_gpaw_is_built_with_mpi_scalapack_and_fftw():
     import gpaw.cgpaw as cgpaw
     from gpaw.fftw import have_fftw
@@ -83,11 +92,7 @@ def test_ml_relaxation_continues_from_rank_0_on_every_rank(tmp_path):
         "            for r in range(world.size)]\n"
         "if world.rank == 0:\n"
         "    print('RANKS', json.dumps(everyone))\n")
-    run = subprocess.run(["mpiexec", "--allow-run-as-root", "--oversubscribe", "-n", "2",
-                          sys.executable, "-m", "gpaw", "python", str(script)],
-                         capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-2000:]
-    line = next(ln for ln in run.stdout.splitlines() if ln.startswith("RANKS"))
+    line = next(ln for ln in _on_two_ranks(script) if ln.startswith("RANKS"))
     rank0, rank1 = json.loads(line.split(" ", 1)[1])
     assert rank0 == rank1
 
@@ -106,11 +111,7 @@ def test_a_job_goes_on_collectively_after_rank_0_writes_a_structure(tmp_path):
         f"write_atoms(r'{tmp_path}/final.extxyz', bulk('Na', cubic=True))\n"
         "got = broadcast('next collective' if world.rank == 0 else None, 0, world)\n"
         "print('RANK', world.rank, json.dumps(got), flush=True)\n")
-    run = subprocess.run(["mpiexec", "--allow-run-as-root", "--oversubscribe", "-n", "2",
-                          sys.executable, "-m", "gpaw", "python", str(script)],
-                         capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-2000:]
-    got = sorted(ln for ln in run.stdout.splitlines() if ln.startswith("RANK"))
+    got = sorted(ln for ln in _on_two_ranks(script) if ln.startswith("RANK"))
     assert got == ['RANK 0 "next collective"', 'RANK 1 "next collective"']
     assert sorted(p.name for p in tmp_path.iterdir()) == ["final.extxyz",
                                                           "write_then_collective.py"]
