@@ -1,7 +1,8 @@
 """A screen killed in the middle of a relaxation (SIGKILL to Snakemake and its jobs, as a
 scheduler's time limit or a power cut does) resumes from the relaxation's checkpoint when
 rerun, and ends with the same numbers as a run that was never killed. Bad input dropped
-into the finished screen then fails its own rows only and rewrites no finished record."""
+into the finished screen then fails its own rows only and rewrites no finished record; a
+coating without a lattice match to the anode is ranked without an interface."""
 
 from __future__ import annotations
 
@@ -106,6 +107,9 @@ def test_killed_screen_resumes_then_bad_input_spares_finished_work(tmp_path, emt
     (coatings / "Zn.cif").write_text((ROOT / "structures/coatings/Zn.cif").read_text())
     (coatings / "Steep.cif").write_text(cu)
     (coatings / "Steep.yaml").write_text("miller: [[5, 3, 1]]\n")
+    # and a good coating whose facet has no lattice match with Al(100) within the bounds
+    (coatings / "Cu111.cif").write_text(cu)
+    (coatings / "Cu111.yaml").write_text("miller: [[1, 1, 1]]\n")
     snakemake(tmp_path, *args)
     assert {p: p.stat().st_mtime_ns for p in finished} == finished
     ranking = pd.read_csv(results / "ranking/Al.csv").set_index("coating")
@@ -117,6 +121,10 @@ def test_killed_screen_resumes_then_bad_input_spares_finished_work(tmp_path, emt
     for name, words in reasons.items():
         status = ranking.loc[name, "status"]
         assert status.startswith("failed:") and all(w in status for w in words), status
+    # no interface is a status, not a failure: ranked on its binding energy alone
+    status = ranking.loc["Cu111", "status"]
+    assert status.startswith("ok, no usable interface: no_match:"), status
+    assert "no coincidence cell" in status and pd.notna(ranking.loc["Cu111", "rank"])
     ok = ranking[ranking["status"] == "ok"].select_dtypes("number")
     before = pd.read_csv(emt_local_run.workdir / "results/ranking/Al.csv").set_index("coating")
     assert_same_numbers(ok, before.loc[ok.index])

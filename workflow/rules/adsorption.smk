@@ -43,8 +43,8 @@ rule relax_adsorbate:
             }
         ),
     output:
+        # final.extxyz beside it only if the clean slab gave a structure to place on
         record=f"{surface()}/t{{term}}/{{metal}}/{SITE_SEG}{{site}}/record.json",
-        structure=f"{surface()}/t{{term}}/{{metal}}/{SITE_SEG}{{site}}/final.extxyz",
     log:
         f"{LOGS}/relax_adsorbate/{{kind}}/{{name}}/{{miller}}/t{{term}}/{{metal}}/{SITE_SEG}{{site}}.log",
     params:

@@ -46,9 +46,8 @@ rule scan_interface:
 rule relax_interface:
     input:
         f"{interface_dir()}/scan.json",
-    output:
+    output:  # final.extxyz beside it only if there was a structure to relax
         record=f"{interface_dir()}/relaxed/record.json",
-        structure=f"{interface_dir()}/relaxed/final.extxyz",
     log:
         f"{LOGS}/relax_interface/{IHASH}/{{name}}/{{miller}}/t{{term}}/{{metal}}/{{mmiller}}.log",
     params:
