@@ -256,10 +256,16 @@ def test_staged_strategy_relaxes_only_the_top_k_with_the_expensive_calculator(su
     """CHGNet pre-relaxes Ag on every Cu(100) site, EMT stands in for DFT: single points
     on all survivors, relaxations of the top_k only, energies from EMT."""
     tmp, terms = surface
-    jobs.relax_clean_slab(tmp / "terminations.json", 0, settings, tmp / "clean",
-                          tmp / "ck" / "clean.traj")
+    clean = jobs.relax_clean_slab(tmp / "terminations.json", 0, settings, tmp / "clean",
+                                  tmp / "ck" / "clean.traj")
     ml = {"calculator": {"name": "chgnet", "model": ""}, "fmax_eV_A": 0.05, "steps": 200,
           "nudge_A": 0.3, "top_k": 1, "window_eV": 0.1}
+    # the clean slab: the same (EMT) relaxation, preconditioned by CHGNet's Hessian
+    ml_clean = jobs.relax_clean_slab(tmp / "terminations.json", 0, settings,
+                                     tmp / "clean_ml", tmp / "ck_clean" / "clean.traj", ml=ml)
+    assert clean["initial_hessian"] == "default" and ml_clean["initial_hessian"] == "ml"
+    assert ml_clean["relax_converged"] and len(list((tmp / "ck_clean").glob("*.npy"))) == 1
+    assert ml_clean["energy_eV"] == pytest.approx(clean["energy_eV"], abs=0.01)
     pre = jobs.prescreen_sites(tmp / "terminations.json", tmp / "clean", 0, "Ag", settings,
                                ml, tmp / "pre" / "prescreen.json", tmp / "ck" / "ml")
     assert pre["status"] == "ok" and len(pre["sites"]) == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pandas as pd
@@ -65,6 +66,10 @@ def test_emt_screen_end_to_end_with_a_broken_cif(emt_local_run):
     assert set(sites["dft_stage"]) <= {"dft_relaxed_from_ml", "dft_single_point",
                                        "pruned_by_ml"}
     assert sites["ml_E_b_atom_eV"].notna().all()
+    # the clean slabs' DFT ("EMT") relaxations start from CHGNet's Hessian
+    cleans = [json.loads(p.read_text()) for p in
+              tmp_path.glob("results/work/*/surfaces/*/*/*/t*/clean/record.json")]
+    assert cleans and {c["initial_hessian"] for c in cleans} == {"ml"}
     assert set(sites["site_kind"]) == {"ontop", "bridge", "hollow"}
     ranking = pd.read_csv(tmp_path / "results/ranking/Al.csv")
     assert ranking["coating"].tolist()[-1] == "Broken"

@@ -246,6 +246,7 @@ def _ml_hessian_file(atoms: Atoms, ml_calc, folder: Path, stem: str) -> str:
         free = [i for i in range(len(atoms)) if i not in fixed]
         hessian = broadcast(fastpath.ml_hessian(atoms, ml_calc, free), 0)
         if _is_master():
+            folder.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp.npy")
             np.save(tmp, hessian)
             tmp.replace(path)

@@ -22,6 +22,8 @@ from philicity.jobs.common import (
     _calc_settings,
     _finish,
     _kept_energy,
+    _load_hessian,
+    _ml_hessian_file,
     _outdir,
     _record,
     _relax_slab,
@@ -119,14 +121,25 @@ def select_termination(candidate_json: str | Path, structure_path: str | Path,
 
 def relax_clean_slab(terminations_json: str | Path, termination: int, settings: dict,
                      outdir: str | Path, checkpoint: str | Path,
-                     options: dict | None = None) -> dict:
-    """Relax one clean slab (bottom layers fixed)."""
+                     options: dict | None = None, ml: dict | None = None) -> dict:
+    """Relax one clean slab (bottom layers fixed) with DFT from its bulk-terminated cut.
+
+    With ``ml`` (the ml-then-dft strategy) BFGS starts from the ML model's Hessian at that
+    cut (eV/A^2, saved beside the checkpoint) instead of ASE's stiff 70 eV/A^2 identity;
+    the path and the answer stay DFT's, only the number of steps changes."""
     outdir = _outdir(outdir)
     terms = read_json(terminations_json)
     entry = _termination(terms, termination)
-    outcome = _relax_slab(jsonio.decode(entry["atoms"]), settings, options, outdir, checkpoint)
+    atoms = jsonio.decode(entry["atoms"])
+    hessian = None
+    if ml is not None:
+        ml_calc = calculators.make_calculator(ml["calculator"], "slab")
+        hessian = _load_hessian(_ml_hessian_file(atoms, ml_calc, Path(checkpoint).parent,
+                                                 Path(checkpoint).stem))
+    outcome = _relax_slab(atoms, settings, options, outdir, checkpoint, hessian=hessian)
     rec = _record("clean_slab", outcome, settings, name=terms["name"], miller=terms["miller"],
-                  termination=termination, area_A2=entry["area_A2"])
+                  termination=termination, area_A2=entry["area_A2"],
+                  initial_hessian="default" if hessian is None else "ml")
     if outcome.energy_eV is None:
         rec.update(status="failed", reason="clean slab SCF did not converge")
     _finish(outdir, rec, outcome, checkpoint)
