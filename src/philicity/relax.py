@@ -19,6 +19,97 @@ from ase.optimize import BFGS, FIRE, LBFGS
 
 OPTIMIZERS = {"BFGS": BFGS, "FIRE": FIRE, "LBFGS": LBFGS}
 
+# An energy rise above this (eV) after a BFGS step means the step's quadratic model (which
+# promised a descent) was wrong, not SCF noise (the presets converge energies to < 1 meV).
+ENERGY_RISE_TOLERANCE_EV = 2e-3
+
+
+def _free_energy(atoms: Atoms) -> float:
+    """The energy whose gradient the forces are (GPAW's free energy with smearing)."""
+    from ase.calculators.calculator import PropertyNotImplementedError
+
+    try:
+        return float(atoms.get_potential_energy(force_consistent=True))
+    except PropertyNotImplementedError:
+        return float(atoms.get_potential_energy())
+
+
+class GuardedBFGS(BFGS):
+    """ASE BFGS started from a supplied Hessian (eV/A^2), e.g. an ML model's, that falls back
+    to ASE's own start (``alpha`` times the identity) the first time that Hessian misleads.
+
+    A BFGS step from a good Hessian goes downhill. When the energy after a step is more than
+    ``tolerance_eV`` above the energy before it, the supplied curvature was wrong (an ML model
+    that sees soft modes the DFT surface does not have sends BFGS its maximum step along them):
+    the step is rejected, and BFGS continues from the geometry before it with ASE's default
+    Hessian, updated with the curvature the rejected step measured (no force call is spent on
+    going back: that geometry's forces are kept). ``fallback_step`` is the step at which this
+    happened (None: the supplied Hessian was kept to the end). With it, a relaxation costs at
+    most the steps spent before the rejection more than one from ASE's default start.
+    """
+
+    def __init__(self, atoms: Atoms, hessian: np.ndarray,
+                 tolerance_eV: float = ENERGY_RISE_TOLERANCE_EV, **kwargs):
+        super().__init__(atoms, **kwargs)
+        n = self.optimizable.ndofs()
+        self.H0 = np.array(hessian, dtype=float).reshape(n, n)  # BFGS updates it in place
+        self.tolerance_eV = tolerance_eV
+        self.fallback_step: int | None = None
+        self.steps_before = 0  # steps of a killed run, replayed from its checkpoint
+        self._rejected_last = False  # its last frame was the rejected one
+        self.energy0: float | None = None
+
+    def _default_hessian(self) -> np.ndarray:
+        return np.eye(self.optimizable.ndofs()) * self.alpha
+
+    def _reject(self, pos: np.ndarray, gradient: np.ndarray) -> None:
+        """The step to ``pos`` raised the energy: ASE's default Hessian from here on, with
+        the rejected pair's curvature; ``pos0``, ``forces0`` and ``energy0`` stay."""
+        from ase._4.optimize.bfgs import BFGSMethod
+
+        self.state = BFGSMethod(self._default_hessian())
+        self.state.update(pos, gradient, self.pos0, -self.forces0)
+
+    def _rises(self, energy: float) -> bool:
+        return (self.fallback_step is None and self.energy0 is not None
+                and energy > self.energy0 + self.tolerance_eV)
+
+    def step(self, gradient=None):
+        gradient = self._get_gradient(gradient)
+        if self._rejected_last:  # resumed at the rejected geometry: as the killed run did
+            self._rejected_last = False
+            return self._step_from_before()
+        energy = _free_energy(self.atoms)
+        if not self._rises(energy):
+            self.energy0 = energy
+            return super().step()
+        self._reject(self.optimizable.get_x().ravel(), gradient.ravel())
+        self.fallback_step = self.nsteps + self.steps_before
+        self._step_from_before()
+
+    def _step_from_before(self) -> None:
+        """The step from the geometry before the rejected one (its forces are kept)."""
+        dpos = self.state.compute_step(-self.forces0)
+        dpos = self.determine_step(dpos, self.optimizable.gradient_norm(dpos))
+        self.optimizable.set_x(self.pos0 + dpos)
+
+    def _replay_trajectory(self, traj):
+        """The state of a killed run after its checkpoint frames, rejection included."""
+        self.state = None
+        self.pos0 = self.forces0 = self.energy0 = None
+        for frame, atoms in enumerate(traj):
+            pos = atoms.get_positions().ravel()
+            forces = atoms.get_forces().ravel()
+            energy = _free_energy(atoms)
+            self._rejected_last = self.pos0 is not None and self._rises(energy)
+            if self._rejected_last:
+                self._reject(pos, -forces)
+                self.fallback_step = frame
+                continue
+            self.update(pos, forces, self.pos0, self.forces0)
+            self.pos0, self.forces0, self.energy0 = pos, forces, energy
+        self.steps_before = frame
+
 
 @dataclass
 class Outcome:
@@ -84,7 +175,8 @@ def relax(
     """Relax ``atoms`` (respecting their constraints) to ``fmax_eV_A`` in at most ``steps``.
 
     ``hessian`` (3N x 3N, eV/A^2): BFGS's initial Hessian instead of ASE's 70 eV/A^2
-    times the identity (ignored by the other optimizers).
+    times the identity (ignored by the other optimizers), dropped for ASE's own the first
+    time a step raises the energy (:class:`GuardedBFGS`; ``extra["hessian_fallback_step"]``).
 
     Each step is appended to ``checkpoint`` (an ASE trajectory). If it already
     holds frames of the same system, the relaxation continues from the last one
@@ -122,11 +214,12 @@ def relax(
             and np.abs(stored.positions - atoms.positions).max() < 1e-8):
         atoms.positions = stored.positions  # the very same geometry: its results are reused
     atoms.calc = calc
-    opt_cls = OPTIMIZERS[optimizer]
     traj = Trajectory(str(checkpoint), "a", atoms)
-    opt = opt_cls(atoms, logfile=str(log) if log else None)
-    if hessian is not None and isinstance(opt, BFGS):
-        opt.H0 = np.asarray(hessian, dtype=float).reshape(3 * len(atoms), 3 * len(atoms))
+    logfile = str(log) if log else None
+    if hessian is not None and optimizer == "BFGS":
+        opt = GuardedBFGS(atoms, hessian, logfile=logfile)
+    else:
+        opt = OPTIMIZERS[optimizer](atoms, logfile=logfile)
     if resumed and hasattr(opt, "_replay_trajectory"):
         opt.replay_trajectory(frames)
     # a resumed run's first frame is the checkpoint's last: written again, every resume
@@ -153,6 +246,8 @@ def relax(
     fmax = _max_force(atoms)
     counted = _scf_iterations(calc) is not None
     extra = {"energy_initial_eV": float(energies[0]) if energies else energy}
+    if isinstance(opt, GuardedBFGS):
+        extra["hessian_fallback_step"] = opt.fallback_step
     if counted:
         extra["scf_per_step"] = scf_counts
     return Outcome(atoms, energy, fmax, steps=opt.nsteps + resumed, resumed_steps=resumed,

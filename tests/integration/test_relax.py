@@ -1,0 +1,88 @@
+"""BFGS from a supplied (ML) Hessian never costs much more than from ASE's default: the
+first step that raises the energy drops the supplied Hessian (GuardedBFGS), also when a
+killed relaxation resumes from its checkpoint."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ase.build import add_adsorbate, fcc100
+from ase.calculators.emt import EMT
+from ase.constraints import FixAtoms
+from ase.io import read, write
+
+from philicity import fastpath
+from philicity.relax import relax
+
+
+@pytest.fixture
+def slab():
+    """Cu(100), 3 layers, bottom fixed, an adatom on top, rattled off the minimum."""
+    atoms = fcc100("Cu", (2, 2, 3), vacuum=6.0)
+    add_adsorbate(atoms, "Cu", 2.5, "ontop")
+    atoms.set_constraint(FixAtoms(mask=atoms.positions[:, 2] < atoms.positions[:, 2].min()
+                                  + 0.5))
+    atoms.rattle(0.05, seed=1)
+    return atoms
+
+
+def test_a_misleading_hessian_falls_back_to_ase_default(slab, tmp_path):
+    """0.05 eV/A^2 everywhere (soft modes the surface does not have, as CHGNet's at a
+    bare VN(001) cut): BFGS overshoots, the energy rises, ASE's default takes over."""
+    default = relax(slab, EMT(), 0.01, 300, tmp_path / "default.traj")
+    soft = np.eye(3 * len(slab)) * 0.05
+    guarded = relax(slab, EMT(), 0.01, 300, tmp_path / "guarded.traj", hessian=soft)
+    fallback = guarded.extra["hessian_fallback_step"]
+    assert fallback is not None and fallback >= 1
+    assert default.extra.get("hessian_fallback_step") is None  # no Hessian given, no guard
+    assert guarded.relax_converged and default.relax_converged
+    assert guarded.energy_eV == pytest.approx(default.energy_eV, abs=1e-3)
+    # the promise: at most the steps before the rejected one more than ASE's default
+    assert guarded.steps <= default.steps + fallback
+    # the rejected frame is the first that rose
+    energies = [a.get_potential_energy() for a in read(tmp_path / "guarded.traj", ":")]
+    assert energies[fallback] > energies[fallback - 1] + 2e-3
+    assert all(b <= a + 2e-3 for a, b in zip(energies[:fallback - 1], energies[1:fallback],
+                                             strict=True))
+
+
+def test_a_good_hessian_is_kept_to_the_end(slab, tmp_path):
+    free = [i for i in range(len(slab)) if i not in slab.constraints[0].index]
+    exact = fastpath.ml_hessian(slab, EMT(), free)
+    out = relax(slab, EMT(), 0.01, 300, tmp_path / "exact.traj", hessian=exact)
+    default = relax(slab, EMT(), 0.01, 300, tmp_path / "default.traj")
+    assert out.extra["hessian_fallback_step"] is None
+    assert out.steps < default.steps
+
+
+def test_a_resumed_relaxation_replays_the_fallback(slab, tmp_path):
+    """Killed after the supplied Hessian was dropped: the resumed run rebuilds the same
+    state from the checkpoint and takes the uninterrupted run's path."""
+    soft = np.eye(3 * len(slab)) * 0.05
+    fresh = relax(slab, EMT(), 0.01, 300, tmp_path / "fresh.traj", hessian=soft)
+    fallback = fresh.extra["hessian_fallback_step"]
+    frames = read(tmp_path / "fresh.traj", f":{fallback + 3}")
+    write(tmp_path / "killed.traj", frames)
+    resumed = relax(slab, EMT(), 0.01, 300, tmp_path / "killed.traj", hessian=soft)
+    assert resumed.resumed_steps == fallback + 2
+    assert resumed.extra["hessian_fallback_step"] == fallback
+    assert resumed.steps == fresh.steps
+    assert np.allclose(resumed.atoms.positions, fresh.atoms.positions, atol=1e-8)
+
+
+def test_a_run_killed_right_after_the_rejected_step_resumes_on_the_same_path(slab,
+                                                                            tmp_path):
+    soft = np.eye(3 * len(slab)) * 0.05
+    fresh = relax(slab, EMT(), 0.01, 300, tmp_path / "fresh.traj", hessian=soft)
+    fallback = fresh.extra["hessian_fallback_step"]
+    write(tmp_path / "killed.traj", read(tmp_path / "fresh.traj", f":{fallback + 1}"))
+    resumed = relax(slab, EMT(), 0.01, 300, tmp_path / "killed.traj", hessian=soft)
+    assert resumed.extra["hessian_fallback_step"] == fallback
+    assert resumed.steps == fresh.steps
+    assert np.allclose(resumed.atoms.positions, fresh.atoms.positions, atol=1e-8)
+
+
+def test_the_supplied_hessian_is_not_changed_by_the_relaxation(slab, tmp_path):
+    soft = np.eye(3 * len(slab)) * 0.05
+    relax(slab, EMT(), 0.01, 300, tmp_path / "a.traj", hessian=soft)
+    assert np.array_equal(soft, np.eye(3 * len(slab)) * 0.05)
