@@ -21,3 +21,29 @@ rule all:
         expand(f"{RESULTS}/ranking/{{metal}}.{{ext}}", metal=METALS, ext=["csv", "md"]),
         expand(f"{RESULTS}/interfaces/{{metal}}.csv", metal=METALS),
         f"{RESULTS}/calculations.db",
+
+
+def _summary(log):
+    """What the tables say, on the terminal: coatings ranked, failed with the reason,
+    flagged. With strict: true, a failed candidate makes the run's exit code non-zero."""
+    import pandas as pd
+
+    from philicity.ranking import run_summary
+
+    tables = {m: pd.read_csv(f"{RESULTS}/ranking/{m}.csv") for m in METALS
+              if Path(f"{RESULTS}/ranking/{m}.csv").exists()}
+    if not tables:
+        return 0
+    text, failed = run_summary(tables)
+    print(f"\nphilicity summary ({RESULTS}/ranking/):\n{text}\n", file=sys.stderr)
+    return failed
+
+
+onsuccess:
+    if _summary(log) and config["strict"]:
+        raise WorkflowError("strict: a candidate failed (see the summary above and "
+                            f"{RESULTS}/ranking/); the tables are written")
+
+
+onerror:
+    _summary(log)

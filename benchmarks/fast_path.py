@@ -94,14 +94,15 @@ def run_system(coating: str, miller: str, metal: str, settings: dict, ml: dict,
     base = work / coating
     cif = ROOT / "structures" / "coatings" / f"{coating}.cif"
     # termination 0: the benchmark compares strategies, not terminations
-    jobs.check_candidate(cif, coating, {"termination": 0}, settings, base / "candidate.json")
+    jobs.check_candidate(cif, coating, settings, base / "candidate.json")
     terms = jobs.select_termination(base / "candidate.json", cif, miller, settings,
-                                    base / "terminations.json")
+                                    base / "terminations.json", {"termination": 0})
     if terms["status"] != "ok":
         raise SystemExit(f"{coating}({miller}): {terms['reason']}")
+    found = jobs.find_sites(base / "terminations.json", settings, base / "sites.json")
     clean = jobs.relax_clean_slab(base / "terminations.json", 0, settings, base / "clean",
                                   base / "ckpt" / "clean.traj")
-    site_ids = [s["id"] for s in terms["sites"]]
+    site_ids = [s["id"] for s in found["sites"]]
     out = {"coating": coating, "miller": miller, "n_atoms": clean["n_atoms"] + 1,
            "sites": [s.split("-", 1)[1] for s in site_ids], "clean": clean}
     for strategy in ("dft", "ml-then-dft"):
@@ -111,16 +112,17 @@ def run_system(coating: str, miller: str, metal: str, settings: dict, ml: dict,
             scf = steps = 0
             prescreen = None
             if strategy == "ml-then-dft":
-                pre = jobs.prescreen_sites(base / "terminations.json", base / "clean", 0, metal,
-                                           settings, ml, folder / "prescreen.json",
-                                           base / "ckpt" / "ml")
+                pre = jobs.prescreen_sites(base / "terminations.json", base / "sites.json",
+                                           base / "clean", 0, metal, settings, ml,
+                                           folder / "prescreen.json", base / "ckpt" / "ml")
                 prescreen = folder / "prescreen.json"
                 scf += sum(i.get("scf_iterations") or 0 for i in pre["sites"])
                 out["selected"] = pre["selected"]
                 out["pruned"] = [i["site"] for i in pre["sites"] if i["pruned_by"]]
             for sid in site_ids:
-                rec = jobs.relax_adsorbate(base / "terminations.json", base / "clean", sid, metal,
-                                           settings, folder / sid.split("-", 1)[1],
+                rec = jobs.relax_adsorbate(base / "terminations.json", base / "sites.json",
+                                           base / "clean", sid, metal, settings,
+                                           folder / sid.split("-", 1)[1],
                                            base / "ckpt" / strategy / f"{sid}.traj",
                                            prescreen_json=prescreen)
                 if rec.get("stage", "").startswith("dft_relaxed"):

@@ -15,10 +15,15 @@ from ase.calculators.calculator import Calculator
 System = Literal["bulk", "slab", "atom"]
 
 
+# ASE's EMT carries parameters for H, C, N and O "for testing only": a screen of hydrides,
+# carbides or oxides with them would rank on meaningless energies.
+EMT_TEST_ONLY = frozenset({"H", "C", "N", "O"})
+
+
 def _emt_elements() -> set[str]:
     from ase.calculators.emt import parameters
 
-    return set(parameters)
+    return set(parameters) - EMT_TEST_ONLY
 
 
 def _gpaw_setup_elements(xc: str) -> set[str]:

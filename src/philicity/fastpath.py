@@ -144,3 +144,16 @@ def select_for_relaxation(single_points: dict[str, float | None], top_k: int,
         return []
     lowest = done[0][0]
     return [s for e, _, s in done[:top_k] if window_eV is None or e - lowest <= window_eV]
+
+
+def keep_lowest_if_all_pruned(items: list[dict]) -> None:
+    """When the ML flags prune every site of a surface, un-prune the one with the lowest
+    ML energy (in place; its flags move to ``kept_despite``): a surface always gets at least
+    one DFT energy, and its DFT relaxation, not the ML model, decides whether the flag was
+    right. A flag that prunes everything says more about the model than about the
+    surface."""
+    if not items or not all(i["pruned_by"] for i in items):
+        return
+    scored = [i for i in items if i.get("ml_energy_eV") is not None]
+    lowest = min(scored or items, key=lambda i: i.get("ml_energy_eV") or 0.0)
+    lowest["kept_despite"], lowest["pruned_by"] = lowest["pruned_by"], []

@@ -101,36 +101,61 @@ def run_mpi(tasks: int, args: Sequence[str], launcher: str = "auto",
                    stderr=subprocess.STDOUT)
 
 
-def write_job(path: str | Path, rule: str, job: Mapping, tasks: int) -> Path:
-    """The job's rule, arguments (paths become strings) and rank count as JSON."""
+def write_job(path: str | Path, rule: str, job: Mapping, tasks: int,
+              failure: Mapping | None = None) -> Path:
+    """The job's rule, arguments (paths become strings), rank count and failure records
+    as JSON."""
     from philicity.io import write_json
 
     path = Path(path)
-    write_json(path, {"rule": rule, "job": dict(job), "tasks": tasks})
+    write_json(path, {"rule": rule, "job": dict(job), "tasks": tasks,
+                      "failure": dict(failure) if failure else None})
     return path
+
+
+def call_job(rule: str, job: Mapping, failure: Mapping | None = None) -> None:
+    """``philicity.jobs.<rule>(**job)``. With ``failure`` (``records``: the JSON outputs,
+    ``fields``: the candidate's file and the wildcards), an exception becomes a failed
+    record in each output (MPI rank 0 writes it) and the traceback goes to the log: the
+    candidate gets a failed row with the reason and the other candidates' tables are
+    written. MemoryError is raised again, so that a scheduler's retry with more memory
+    can still run the job."""
+    from philicity import jobs
+
+    try:
+        getattr(jobs, rule)(**job)
+    except MemoryError:
+        raise
+    except Exception as exc:
+        if not failure:
+            raise
+        import traceback
+
+        traceback.print_exc()
+        jobs.write_crash_records(rule, exc, failure)
 
 
 def launch(rule: str, job: Mapping, tasks: int, job_json: str | Path,
            launcher: str = "auto", extra_args: Sequence[str] = (),
-           stdout: IO | None = None) -> None:
+           stdout: IO | None = None, failure: Mapping | None = None) -> None:
     """Run ``philicity.jobs.<rule>(**job)`` on ``tasks`` ranks (also for one) through
     ``job_json``, which stays beside the log so a failed job can be rerun by hand."""
-    path = write_job(job_json, rule, job, tasks)
+    path = write_job(job_json, rule, job, tasks, failure)
     run_mpi(tasks, ["-m", "philicity.launch", str(path)], launcher, extra_args, stdout)
 
 
 def run_job(rule: str, job: Mapping, tasks: int = 1, log: str | Path | None = None,
-            launcher: str = "auto", extra_args: Sequence[str] = ()) -> None:
-    """Run the job of ``rule``: in this process with one task, else on ``tasks`` MPI
-    ranks with the arguments in ``<log>.job.json``."""
+            launcher: str = "auto", extra_args: Sequence[str] = (),
+            failure: Mapping | None = None) -> None:
+    """Run the job of ``rule`` (:func:`call_job`): in this process with one task, else on
+    ``tasks`` MPI ranks with the arguments in ``<log>.job.json``."""
     if tasks <= 1:
-        from philicity import jobs
-
-        getattr(jobs, rule)(**job)
+        call_job(rule, job, failure)
         return
     if log is None:
         raise ValueError("a job on several ranks needs a log path for its JSON file")
-    launch(rule, job, tasks, Path(log).with_suffix(".job.json"), launcher, extra_args)
+    launch(rule, job, tasks, Path(log).with_suffix(".job.json"), launcher, extra_args,
+           failure=failure)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -147,9 +172,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"launch: {spec['tasks']} ranks were asked for, but this process sees an MPI "
             f"world of {world.size}: the launcher did not start one MPI job. With srun, "
             "set parallel.launcher_args: ['--mpi=pmix'] (srun --mpi=list shows the plugins)")
-    from philicity import jobs
-
-    getattr(jobs, spec["rule"])(**spec["job"])
+    call_job(spec["rule"], spec["job"], spec.get("failure"))
 
 
 if __name__ == "__main__":

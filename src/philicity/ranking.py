@@ -65,7 +65,8 @@ def site_rows(adsorbates: list[dict], formula: dict[str, str], e_atom: float,
     """One row per relaxed site with E_b vs the isolated atom and vs bulk metal (eV)."""
     rows = []
     for rec in adsorbates:
-        ok = rec["status"] == "ok" and rec.get("energy_eV") is not None
+        ok = (rec["status"] == "ok" and rec.get("energy_eV") is not None
+              and e_atom is not None and e_bulk_atom is not None)
         flags = list(rec.get("flags", []))
         if rec["status"] != "ok":
             flags.append(f"failed: {rec.get('reason', '')}")
@@ -113,12 +114,15 @@ def score(dE_vs_baseline_eV: float | None, theta_deg: float | None, weights: dic
 
 def ranking(candidates: list[dict], table: pd.DataFrame, baseline_E_b_atom_eV: float | None,
             weights: dict, settings_hash_: str,
-            interfaces: pd.DataFrame | None = None) -> pd.DataFrame:
+            interfaces: pd.DataFrame | None = None, metal: str | None = None,
+            references_failed: str = "") -> pd.DataFrame:
     """One row per coating, sorted by score; failed candidates at the bottom with the reason.
 
     With an ``interfaces`` table (:func:`interface_rows`) the best unflagged interface
     gives W_ad, theta and the regime; an interface that could not be built or computed
-    is named in ``status`` while the binding term still ranks the coating.
+    is named in ``status`` while the binding term still ranks the coating. A coating that
+    is the anode ``metal`` itself is listed unranked (its surfaces are the baseline); with
+    ``references_failed`` (the metal's atom or bulk failed) no coating can be ranked.
     """
     best = best_sites(table)
     if interfaces is None:
@@ -139,6 +143,11 @@ def ranking(candidates: list[dict], table: pd.DataFrame, baseline_E_b_atom_eV: f
                "settings_hash": settings_hash_}
         if cand["status"] != "ok":
             row["status"] = f"failed: {cand['reason']}"
+        elif metal is not None and cand.get("elements") == [metal]:
+            row["status"] = (f"not ranked: {name} is the anode metal {metal} itself (its "
+                             "own surfaces are the baseline)")
+        elif references_failed:
+            row["status"] = f"failed: {references_failed}"
         elif name not in best.index:
             failures = sorted({f for f in sub["flags"] if f.startswith("failed: ")})
             row["status"] = ("; ".join(failures) if failures
@@ -159,15 +168,47 @@ def ranking(candidates: list[dict], table: pd.DataFrame, baseline_E_b_atom_eV: f
             problems = "; ".join(f"{r.status if r.status != 'ok' else r.flags}"
                                  for r in mine.itertuples())
             row["status"] = f"ok, no usable interface: {problems}"
-        if not row["status"].startswith("failed"):
+        if row["status"].startswith("ok"):
             row["score"] = score(row["dE_vs_baseline_eV"], row["theta_deg"], weights)
         rows.append(row)
     df = pd.DataFrame(rows)
     if df.empty:
         return pd.DataFrame(columns=RANKING_COLUMNS)
-    df["_failed"] = df["status"].str.startswith("failed")
+    df["_failed"] = ~df["status"].str.startswith("ok")
     df = df.sort_values(["_failed", "score", "coating"], ascending=[True, False, True],
                         na_position="last", kind="stable", ignore_index=True)
     df["rank"] = [i + 1 if not failed else None for i, failed in enumerate(df["_failed"])]
     df["rank"] = df["rank"].astype("Int64")
     return df[RANKING_COLUMNS]
+
+
+def run_summary(rankings: dict[str, pd.DataFrame], max_reason: int = 160) -> tuple[str, int]:
+    """The end-of-run summary of each metal's ranking table: the coatings ranked (best
+    first), failed (with their reason), with flagged sites, and not ranked. Returns the text
+    and the number of failed rows (what ``strict`` turns into a non-zero exit code)."""
+
+    def short(text: str) -> str:
+        return text if len(text) <= max_reason else text[: max_reason - 3] + "..."
+
+    lines, problems = [], 0
+    for metal, df in rankings.items():
+        status = df["status"].fillna("").astype(str)
+        ranked = df[df["rank"].notna()]
+        failed = df[status.str.startswith("failed")]
+        flagged = ranked[ranked["flags"].fillna("").astype(str) != ""]
+        unranked = df[status.str.startswith("not ranked")]
+        lines.append(f"{metal}: {len(ranked)} coatings ranked, {len(failed)} failed, "
+                     f"{len(flagged)} with flagged sites")
+        if len(ranked):
+            best = ", ".join(f"{r.coating} ({r.score:.3f})" if pd.notna(r.score)
+                             else r.coating for r in ranked.head(5).itertuples())
+            lines.append(f"  best: {best}")
+        lines += [f"  failed: {r.coating}: {short(str(r.status)[len('failed: '):])}"
+                  for r in failed.itertuples()]
+        lines += [f"  flagged: {r.coating}: {str(r.flags).split(':')[0]}"
+                  for r in flagged.itertuples()]
+        lines += [f"  {short(str(r.status))}" for r in unranked.itertuples()]
+        lines += [f"  note: {r.coating}: {short(str(r.status))}" for r in ranked.itertuples()
+                  if str(r.status) != "ok"]
+        problems += len(failed)
+    return "\n".join(lines), problems

@@ -143,10 +143,11 @@ def dft_seconds(rule: str, settings: Mapping, paths: Iterable[str] = (),
     if rule == "relax_clean_slab":
         return relaxation_s(_slab(paths, wildcards, settings)[0], settings)
     if rule == "prescreen_sites":
-        n, terms = _slab(paths, wildcards, settings)
+        n, _ = _slab(paths, wildcards, settings)
+        found = _read_json(_find(paths, "sites.json"))
         term = int(wildcards.get("term", 0))
-        n_sites = (sum(s.get("termination") == term for s in terms.get("sites", []))
-                   if terms else settings["sites"]["max_sites"])
+        n_sites = (sum(s.get("termination") == term for s in found.get("sites", []))
+                   if found else settings["sites"]["max_sites"])
         return n_sites * (single_point_s(n + 1, calc) + 60.0)  # + the ML relaxations
     if rule == "relax_adsorbate":
         n, _ = _slab(paths, wildcards, settings)

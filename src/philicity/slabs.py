@@ -140,3 +140,28 @@ def is_stoichiometric(slab_atoms: Atoms, bulk: Structure) -> bool:
         comp.get_reduced_composition_and_factor()[0]
         == bulk.composition.get_reduced_composition_and_factor()[0]
     )
+
+
+def check_slab_size(bulk: Structure, miller: tuple[int, int, int], min_thickness_A: float,
+                    max_atoms: int) -> None:
+    """Refuse a facet before cutting it when even its smallest slab exceeds ``max_atoms``.
+
+    A slab of the (hkl) plane holds at least one primitive cell per in-plane primitive
+    cell and layer of spacing d_hkl, and at least ``min_thickness_A / d_hkl`` layers: a
+    lower bound of n_primitive * max(1, min_thickness_A / d_hkl) atoms (before lateral
+    repeats). pymatgen's cut of a large cell can take minutes and gigabytes; this takes
+    milliseconds. Raises :class:`SlabError`.
+    """
+    if tuple(miller) == (0, 0, 0):
+        raise SlabError("(000) is no plane")
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    try:
+        n_prim = len(SpacegroupAnalyzer(bulk, symprec=0.01).find_primitive())
+    except Exception:  # spglib found no symmetry: the cell is its own primitive cell
+        n_prim = len(bulk)
+    d_hkl = bulk.lattice.d_hkl(miller)
+    lower = n_prim * max(1.0, min_thickness_A / d_hkl)
+    if lower > max_atoms:
+        raise SlabError(f"even the smallest slab has about {lower:.0f} atoms "
+                        f"({n_prim} per primitive cell) > max_atoms={max_atoms}")

@@ -41,13 +41,16 @@ def test_isolated_na_atom_is_spin_polarized(tmp_path, tiny):
 def test_real_gpaw_relaxation_of_na_on_al100(tmp_path, tiny, root):
     cif = tmp_path / "Al.cif"
     shutil.copy(root / "structures/coatings/Al.cif", cif)
-    jobs.check_candidate(cif, "Al", {"termination": "lowest_energy"}, tiny, tmp_path / "c.json")
-    terms = jobs.select_termination(tmp_path / "c.json", cif, "100", tiny, tmp_path / "t.json")
+    jobs.check_candidate(cif, "Al", tiny, tmp_path / "c.json")
+    terms = jobs.select_termination(tmp_path / "c.json", cif, "100", tiny, tmp_path / "t.json",
+                                    {"termination": "lowest_energy"})
     assert terms["status"] == "ok" and terms["terminations"][0]["n_atoms"] == 8
+    found = jobs.find_sites(tmp_path / "t.json", tiny, tmp_path / "sites.json")
     clean = jobs.relax_clean_slab(tmp_path / "t.json", 0, tiny, tmp_path / "clean",
                                   tmp_path / "ck" / "clean.traj")
-    hollow = next(s for s in terms["sites"] if s["kind"] == "hollow")
-    rec = jobs.relax_adsorbate(tmp_path / "t.json", tmp_path / "clean", hollow["id"], "Na",
+    hollow = next(s for s in found["sites"] if s["kind"] == "hollow")
+    rec = jobs.relax_adsorbate(tmp_path / "t.json", tmp_path / "sites.json", tmp_path / "clean",
+                               hollow["id"], "Na",
                                tiny, tmp_path / "ads", tmp_path / "ck" / "ads.traj")
     atom = jobs.compute_atom("Na", tiny, tmp_path / "atom")
     assert rec["scf_converged"] and rec["steps"] >= 1
@@ -97,8 +100,9 @@ def test_real_gpaw_work_of_adhesion_na100_on_al100(tmp_path, tiny, root):
                           "relax_separated": False}}
     cif = tmp_path / "Al.cif"
     shutil.copy(root / "structures/coatings/Al.cif", cif)
-    jobs.check_candidate(cif, "Al", {"termination": 0}, tiny, tmp_path / "c.json")
-    jobs.select_termination(tmp_path / "c.json", cif, "100", tiny, tmp_path / "t.json")
+    jobs.check_candidate(cif, "Al", tiny, tmp_path / "c.json")
+    jobs.select_termination(tmp_path / "c.json", cif, "100", tiny, tmp_path / "t.json",
+                            {"termination": 0})
     bulk = jobs.compute_bulk(root / "structures/anodes/Na.cif", "Na", tiny, tmp_path / "bulk")
     scan = jobs.scan_interface(tmp_path / "t.json", cif, tmp_path / "bulk/final.extxyz", "Na",
                                "100", 0, tiny, tmp_path / "i/scan.json", tmp_path / "ck/s.json")
@@ -125,8 +129,9 @@ def test_scf_failure_is_retried_with_safer_settings_and_flagged(tmp_path, tiny, 
     tiny["calculator"].update(maxiter=1, scf_retries=2)
     cif = tmp_path / "Al.cif"
     shutil.copy(root / "structures/coatings/Al.cif", cif)
-    jobs.check_candidate(cif, "Al", {"termination": 0}, tiny, tmp_path / "c.json")
-    jobs.select_termination(tmp_path / "c.json", cif, "100", tiny, tmp_path / "t.json")
+    jobs.check_candidate(cif, "Al", tiny, tmp_path / "c.json")
+    jobs.select_termination(tmp_path / "c.json", cif, "100", tiny, tmp_path / "t.json",
+                            {"termination": 0})
     rec = jobs.relax_clean_slab(tmp_path / "t.json", 0, tiny, tmp_path / "clean",
                                 tmp_path / "ck" / "clean.traj")
     assert rec["status"] == "failed" and "SCF did not converge" in rec["reason"]

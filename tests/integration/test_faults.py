@@ -41,18 +41,20 @@ def cu100(tmp_path, root, settings):
     an adatom relaxation takes more than a handful of steps."""
     cif = tmp_path / "Cu.cif"
     shutil.copy(root / "structures/coatings/Cu.cif", cif)
-    jobs.check_candidate(cif, "Cu", {"miller": [[1, 0, 0]]}, settings, tmp_path / "cand.json")
-    terms = jobs.select_termination(tmp_path / "cand.json", cif, "100", settings,
-                                    tmp_path / "terminations.json")
+    jobs.check_candidate(cif, "Cu", settings, tmp_path / "cand.json")
+    jobs.select_termination(tmp_path / "cand.json", cif, "100", settings,
+                            tmp_path / "terminations.json")
+    found = jobs.find_sites(tmp_path / "terminations.json", settings, tmp_path / "sites.json")
     settings = {**settings, "relax": {**settings["relax"], "fmax_eV_A": 0.005}}
     jobs.relax_clean_slab(tmp_path / "terminations.json", 0, settings, tmp_path / "clean",
                           tmp_path / "ck" / "clean.traj")
-    site = next(s for s in terms["sites"] if s["kind"] == "bridge")
+    site = next(s for s in found["sites"] if s["kind"] == "bridge")
     return tmp_path, settings, site["id"]
 
 
 def _adsorbate(tmp, settings, site_id, name):
-    return dict(terminations_json=str(tmp / "terminations.json"), clean_dir=str(tmp / "clean"),
+    return dict(terminations_json=str(tmp / "terminations.json"),
+                sites_json=str(tmp / "sites.json"), clean_dir=str(tmp / "clean"),
                 site_id=site_id, metal="Ag", settings=settings, outdir=str(tmp / name),
                 checkpoint=str(tmp / "ck" / f"{name}.traj"))
 
@@ -125,7 +127,7 @@ def test_disordered_cif_names_the_file_and_the_site(tmp_path, settings, root):
     text = (root / "structures/coatings/Cu.cif").read_text()
     cif.write_text(text.replace("0.00000000  1\n", "0.00000000  0.5\n"))
     assert cif.read_text() != text, "the fixture must make a partial occupancy"
-    rec = jobs.check_candidate(cif, "Mixed", {}, settings, tmp_path / "m.json")
+    rec = jobs.check_candidate(cif, "Mixed", settings, tmp_path / "m.json")
     assert rec["status"] == "failed"
     assert str(cif) in rec["reason"] and "disorder" in rec["reason"]
 
@@ -134,7 +136,7 @@ def test_element_without_paw_setup_is_named(tmp_path, root):
     _, settings = config.load(root / "config/config.yaml", "fast")
     cif = tmp_path / "TcC.cif"
     cif.write_text((root / "structures/coatings/Cu.cif").read_text().replace("Cu", "Tc"))
-    rec = jobs.check_candidate(cif, "TcC", {}, settings, tmp_path / "t.json")
+    rec = jobs.check_candidate(cif, "TcC", settings, tmp_path / "t.json")
     assert rec["status"] == "failed"
     assert "Tc" in rec["reason"] and str(cif) in rec["reason"]
 
@@ -144,7 +146,7 @@ def test_a_miller_index_without_a_slab_within_bounds_is_a_failed_record(tmp_path
     cif = tmp_path / "Cu.cif"
     shutil.copy(root / "structures/coatings/Cu.cif", cif)
     settings = {**settings, "slab": {**settings["slab"], "max_atoms": 30}}
-    jobs.check_candidate(cif, "Cu", {"miller": [[5, 3, 1]]}, settings, tmp_path / "c.json")
+    jobs.check_candidate(cif, "Cu", settings, tmp_path / "c.json")
     rec = jobs.select_termination(tmp_path / "c.json", cif, "531", settings,
                                   tmp_path / "t.json")
     assert rec["status"] == "failed"

@@ -18,30 +18,32 @@ from philicity.relax import relax
 def surface(tmp_path, root, settings):
     cif = tmp_path / "Cu.cif"
     shutil.copy(root / "structures/coatings/Cu.cif", cif)
-    cand = jobs.check_candidate(cif, "Cu", {"miller": [[1, 0, 0]], "termination":
-                                            "lowest_energy", "magmoms": {}},
-                                settings, tmp_path / "cand.json")
+    cand = jobs.check_candidate(cif, "Cu", settings, tmp_path / "cand.json")
     assert cand["status"] == "ok" and cand["formula"] == "Cu"
     terms = jobs.select_termination(tmp_path / "cand.json", cif, "100", settings,
-                                    tmp_path / "terminations.json")
+                                    tmp_path / "terminations.json",
+                                    {"termination": "lowest_energy", "magmoms": {}})
     assert terms["status"] == "ok"
-    return tmp_path, terms
+    found = jobs.find_sites(tmp_path / "terminations.json", settings, tmp_path / "sites.json")
+    return tmp_path, found
 
 
-def test_select_termination_lists_sites(surface):
-    _, terms = surface
-    assert {s["kind"] for s in terms["sites"]} == {"ontop", "bridge", "hollow"}
-    assert terms["selected"] == [0]
+def test_find_sites_lists_the_sites_of_the_selected_termination(surface):
+    _, found = surface
+    assert {s["kind"] for s in found["sites"]} == {"ontop", "bridge", "hollow"}
+    assert found["selected"] == [0] and {s["termination"] for s in found["sites"]} == {0}
+    assert len(found["all_sites"]["0"]) > len(found["sites"])  # unreduced, for the checks
 
 
 def test_clean_slab_then_adsorbate_then_database(surface, settings):
-    tmp, terms = surface
+    tmp, found = surface
     clean = jobs.relax_clean_slab(tmp / "terminations.json", 0, settings, tmp / "clean",
                                   tmp / "ck" / "clean.traj")
     assert clean["status"] == "ok" and clean["relax_converged"]
     assert (tmp / "clean" / "relax.traj").exists() and not (tmp / "ck" / "clean.traj").exists()
-    hollow = next(s for s in terms["sites"] if s["kind"] == "hollow")
-    rec = jobs.relax_adsorbate(tmp / "terminations.json", tmp / "clean", hollow["id"], "Ag",
+    hollow = next(s for s in found["sites"] if s["kind"] == "hollow")
+    rec = jobs.relax_adsorbate(tmp / "terminations.json", tmp / "sites.json", tmp / "clean",
+                               hollow["id"], "Ag",
                                settings, tmp / "ads", tmp / "ck" / "ads.traj")
     assert rec["status"] == "ok" and rec["flags"] == []
     assert rec["settings_hash"] == clean["settings_hash"]
@@ -67,14 +69,16 @@ def test_relaxation_resumes_from_checkpoint(surface, settings):
     jobs.relax_clean_slab(tmp / "terminations.json", 0, settings, tmp / "clean",
                           tmp / "ck" / "clean.traj")
     site = next(s for s in terms["sites"] if s["kind"] == "ontop")
-    fresh = jobs.relax_adsorbate(tmp / "terminations.json", tmp / "clean", site["id"], "Ag",
+    fresh = jobs.relax_adsorbate(tmp / "terminations.json", tmp / "sites.json", tmp / "clean",
+                                 site["id"], "Ag",
                                  settings, tmp / "fresh", tmp / "ck" / "fresh.traj")
     # pretend a killed run left the first 3 frames behind
     frames = read(tmp / "fresh" / "relax.traj", ":3")
     from ase.io import write
 
     write(tmp / "ck" / "resume.traj", frames)
-    resumed = jobs.relax_adsorbate(tmp / "terminations.json", tmp / "clean", site["id"], "Ag",
+    resumed = jobs.relax_adsorbate(tmp / "terminations.json", tmp / "sites.json",
+                                   tmp / "clean", site["id"], "Ag",
                                    settings, tmp / "resumed", tmp / "ck" / "resume.traj")
     assert resumed["resumed_steps"] == 2
     # the resumed run does not write the kept last frame again
@@ -93,12 +97,12 @@ def test_relaxation_resumes_from_checkpoint(surface, settings):
 def test_bad_inputs_become_failed_records(tmp_path, settings, root):
     bad = tmp_path / "Bad.cif"
     bad.write_text("garbage")
-    rec = jobs.check_candidate(bad, "Bad", {}, settings, tmp_path / "bad.json")
+    rec = jobs.check_candidate(bad, "Bad", settings, tmp_path / "bad.json")
     assert rec["status"] == "failed" and str(bad) in rec["reason"]
     # Na has no EMT parameters: the calculator cannot treat it
     na = tmp_path / "NaF.cif"
     shutil.copy(root / "structures/coatings/NaF.cif", na)
-    rec = jobs.check_candidate(na, "NaF", {}, settings, tmp_path / "naf.json")
+    rec = jobs.check_candidate(na, "NaF", settings, tmp_path / "naf.json")
     assert rec["status"] == "failed" and "['F', 'Na']" in rec["reason"]
     terms = jobs.select_termination(tmp_path / "naf.json", na, "100", settings,
                                     tmp_path / "t.json")
@@ -109,8 +113,9 @@ def test_bad_inputs_become_failed_records(tmp_path, settings, root):
 def test_termination_index_out_of_range_fails_cleanly(tmp_path, settings, root):
     cif = tmp_path / "Cu.cif"
     shutil.copy(root / "structures/coatings/Cu.cif", cif)
-    jobs.check_candidate(cif, "Cu", {"termination": 5}, settings, tmp_path / "c.json")
-    rec = jobs.select_termination(tmp_path / "c.json", cif, "100", settings, tmp_path / "t.json")
+    jobs.check_candidate(cif, "Cu", settings, tmp_path / "c.json")
+    rec = jobs.select_termination(tmp_path / "c.json", cif, "100", settings, tmp_path / "t.json",
+                                  {"termination": 5})
     assert rec["status"] == "failed" and "termination 5 does not exist" in rec["reason"]
 
 
@@ -131,8 +136,7 @@ def test_interface_scan_relax_and_work_of_adhesion(tmp_path, root, settings, mon
     a real pymatgen lattice match, a registry scan, a relaxation and W_ad."""
     tmp = tmp_path
     shutil.copy(root / "structures/coatings/Al.cif", tmp / "Al.cif")
-    jobs.check_candidate(tmp / "Al.cif", "Al", {"miller": [[1, 0, 0]]}, settings,
-                         tmp / "cand.json")
+    jobs.check_candidate(tmp / "Al.cif", "Al", settings, tmp / "cand.json")
     jobs.select_termination(tmp / "cand.json", tmp / "Al.cif", "100", settings,
                             tmp / "terminations.json")
     settings = {**settings, "interface": {**settings["interface"], "max_area_A2": 60.0,
@@ -266,7 +270,8 @@ def test_staged_strategy_relaxes_only_the_top_k_with_the_expensive_calculator(su
     assert clean["initial_hessian"] == "default" and ml_clean["initial_hessian"] == "ml"
     assert ml_clean["relax_converged"] and len(list((tmp / "ck_clean").glob("*.npy"))) == 1
     assert ml_clean["energy_eV"] == pytest.approx(clean["energy_eV"], abs=0.01)
-    pre = jobs.prescreen_sites(tmp / "terminations.json", tmp / "clean", 0, "Ag", settings,
+    pre = jobs.prescreen_sites(tmp / "terminations.json", tmp / "sites.json", tmp / "clean", 0,
+                               "Ag", settings,
                                ml, tmp / "pre" / "prescreen.json", tmp / "ck" / "ml")
     assert pre["status"] == "ok" and len(pre["sites"]) == 3
     survivors = [i for i in pre["sites"] if not i["pruned_by"]]
@@ -278,7 +283,8 @@ def test_staged_strategy_relaxes_only_the_top_k_with_the_expensive_calculator(su
     for site in terms["sites"]:
         name = site["name"]
         records[name] = jobs.relax_adsorbate(
-            tmp / "terminations.json", tmp / "clean", site["id"], "Ag", settings,
+            tmp / "terminations.json", tmp / "sites.json", tmp / "clean", site["id"], "Ag",
+            settings,
             tmp / "ads" / name, tmp / "ck" / "ml" / f"{name}.traj",  # as the workflow does
             prescreen_json=tmp / "pre" / "prescreen.json")
     stages = {n: r["stage"] for n, r in records.items()}
@@ -296,7 +302,8 @@ def test_staged_strategy_relaxes_only_the_top_k_with_the_expensive_calculator(su
     assert relaxed["initial_hessian"] == "ml"  # BFGS starts from CHGNet's curvature
     assert relaxed["energy_eV"] <= best_sp["dft_single_point_eV"] + 1e-6
     # a rerun after a kill reuses the finished ML relaxations and single points
-    again = jobs.prescreen_sites(tmp / "terminations.json", tmp / "clean", 0, "Ag", settings,
+    again = jobs.prescreen_sites(tmp / "terminations.json", tmp / "sites.json", tmp / "clean",
+                                 0, "Ag", settings,
                                  ml, tmp / "pre2" / "prescreen.json", tmp / "ck" / "ml")
     assert [i["ml_wall_s"] for i in again["sites"]] == [i["ml_wall_s"] for i in pre["sites"]]
 
@@ -378,3 +385,42 @@ def test_a_kept_single_point_is_found_whatever_the_order_of_the_atoms_arrays(tmp
     path.write_text(json.dumps(legacy))
     assert kept(path, atoms, settings, None, lambda: calls.append(1) or -2.0) == -1.0
     assert calls == [1]
+
+
+def test_a_surface_whose_every_site_the_ml_model_flags_keeps_its_ml_lowest_site(surface,
+                                                                               settings):
+    """Every ML relaxation flagged (a desorption threshold no site passes): the site the
+    model puts lowest still gets the expensive calculator's single point and relaxation,
+    so the surface has an energy and its row can be ranked."""
+    tmp, found = surface
+    jobs.relax_clean_slab(tmp / "terminations.json", 0, settings, tmp / "clean",
+                          tmp / "ck" / "clean.traj")
+    strict = {**settings, "quality": {**settings["quality"], "desorbed_factor": 0.01}}
+    ml = {"calculator": {"name": "emt"}, "fmax_eV_A": 0.05, "steps": 200, "nudge_A": 0.0,
+          "top_k": 2, "window_eV": 0.1}
+    pre = jobs.prescreen_sites(tmp / "terminations.json", tmp / "sites.json", tmp / "clean",
+                               0, "Ag", strict, ml, tmp / "pre" / "prescreen.json",
+                               tmp / "ck" / "ml")
+    kept = [i for i in pre["sites"] if not i["pruned_by"]]
+    lowest = min(pre["sites"], key=lambda i: i["ml_energy_eV"])
+    assert len(pre["sites"]) == 3 and kept == [lowest]
+    assert lowest["kept_despite"][0].startswith("desorbed")
+    assert lowest["dft_single_point_eV"] is not None and pre["selected"] == [lowest["site"]]
+    site = next(s for s in found["sites"] if s["name"] == lowest["site"])
+    rec = jobs.relax_adsorbate(tmp / "terminations.json", tmp / "sites.json", tmp / "clean",
+                               site["id"], "Ag", strict, tmp / "ads", tmp / "ck" / "ads.traj",
+                               prescreen_json=tmp / "pre" / "prescreen.json")
+    assert rec["stage"] == "dft_relaxed_from_ml" and rec["energy_eV"] is not None
+    assert rec["kept_despite"] == lowest["kept_despite"]
+
+
+def test_keep_lowest_if_all_pruned_only_acts_when_every_site_is_pruned():
+    items = [{"site": "a", "ml_energy_eV": -1.0, "pruned_by": ["moved"]},
+             {"site": "b", "ml_energy_eV": -2.0, "pruned_by": ["reconstructed"]}]
+    fastpath.keep_lowest_if_all_pruned(items)
+    assert items[1]["pruned_by"] == [] and items[1]["kept_despite"] == ["reconstructed"]
+    assert items[0]["pruned_by"] == ["moved"]
+    mixed = [{"site": "a", "ml_energy_eV": -1.0, "pruned_by": []},
+             {"site": "b", "ml_energy_eV": -2.0, "pruned_by": ["moved"]}]
+    fastpath.keep_lowest_if_all_pruned(mixed)
+    assert mixed[1]["pruned_by"] == ["moved"] and "kept_despite" not in mixed[1]

@@ -63,3 +63,50 @@ def test_candidate_options_precedence():
     opts = config.candidate_options("Ag", sidecar, cfg)
     assert opts == {"miller": [[1, 1, 1]], "termination": 0, "magmoms": {}}
     assert config.candidate_options("Cu", {}, cfg)["miller"] == [[0, 0, 1]]
+
+
+def test_config_values_typed_as_text_are_read_as_yaml(root):
+    """Snakemake keeps --config run_interfaces=false and the items of '[[1,1,1]]' as text."""
+    cfg = yaml.safe_load((root / "config/config.yaml").read_text())
+    cfg.update(run_interfaces="false", strict="true", default_miller=[["1", "1", "1"]])
+    config.validate(cfg)
+    assert cfg["run_interfaces"] is False and cfg["strict"] is True
+    assert cfg["default_miller"] == [[1, 1, 1]]
+    cfg["anodes"] = "Na"  # a string where a list is wanted stays an error
+    with pytest.raises(config.ConfigError, match="key 'anodes'"):
+        config.validate(cfg)
+
+
+def test_a_config_error_names_the_file_that_holds_the_mistake(root):
+    shipped = yaml.safe_load((root / "config/config.yaml").read_text())
+    sources = [("config/config.yaml", shipped),
+               ("mine.yaml", {"presets": {"fast": {"relax": {"steps": "many"}}}}),
+               ("--config", {})]
+    merged = config._deep_merge(shipped, sources[1][1])
+    with pytest.raises(config.ConfigError, match=r"^mine\.yaml: key 'presets\.fast\.relax"):
+        config.settings(config.validate(merged, where=sources))
+    merged["anodes"] = "Na"
+    sources[2] = ("--config", {"anodes": "Na"})
+    with pytest.raises(config.ConfigError, match=r"^--config: key 'anodes'"):
+        config.validate(merged, where=sources)
+    assert config.source_of(sources, "coatings") == "config/config.yaml"
+
+
+def test_each_stage_is_hashed_by_the_settings_it_reads(root):
+    _, fast = config.load(root / "config/config.yaml")
+    changed = {**fast, "relax": {**fast["relax"], "fmax_eV_A": 0.01}}
+
+    def h(s, stage):
+        return config.settings_hash(config.stage_settings(s, stage))
+
+    for stage in ("candidates", "atoms", "bulk", "surfaces", "sites"):
+        assert h(fast, stage) == h(changed, stage), stage
+    for stage in ("clean", "adsorption", "interfaces"):
+        assert h(fast, stage) != h(changed, stage), stage
+    more_sites = {**fast, "sites": {**fast["sites"], "max_sites": 2}}
+    assert h(fast, "clean") == h(more_sites, "clean")
+    assert h(fast, "interfaces") == h(more_sites, "interfaces")
+    assert h(fast, "sites") != h(more_sites, "sites")
+    ecut = {**fast, "calculator": {**fast["calculator"], "ecut_eV": 500}}
+    assert h(fast, "candidates") == h(ecut, "candidates")  # name and xc only
+    assert h(fast, "atoms") != h(ecut, "atoms")

@@ -79,3 +79,34 @@ def test_the_parallel_section_is_no_setting_and_gpaw_parallel_is_unhashed():
     assert config.settings_hash(s0) == config.settings_hash(s1)
     with pytest.raises(config.ConfigError, match="tasks_per_rule"):
         config.validate({**base, "parallel": {"tasks_per_rule": {"report_metal": 2}}})
+
+
+def test_a_job_that_raises_leaves_failed_records_naming_the_candidate(tmp_path):
+    """Any exception in a job becomes a failed record in each JSON output, so the
+    candidate ends as a row instead of stopping the tables; without ``failure`` it raises."""
+    import json
+
+    import pytest
+
+    job = {"terminations_json": str(tmp_path / "missing.json"), "settings": {},
+           "out_json": str(tmp_path / "sites.json")}
+    with pytest.raises(FileNotFoundError):
+        launch.call_job("find_sites", job)
+    failure = {"records": [str(tmp_path / "out" / "sites.json")],
+               "fields": {"candidate": "structures/coatings/X.cif", "kind": "coatings",
+                          "name": "X", "miller": "001"},
+               "log": "results/logs/find_sites/X.log"}
+    launch.call_job("find_sites", job, failure)
+    rec = json.loads((tmp_path / "out" / "sites.json").read_text())
+    assert rec["status"] == "failed" and rec["name"] == "X" and rec["miller"] == "001"
+    assert rec["reason"].startswith("structures/coatings/X.cif: find_sites failed: "
+                                    "FileNotFoundError")
+    assert "results/logs/find_sites/X.log" in rec["reason"]
+    from unittest import mock
+
+    from philicity import jobs
+
+    # left to the scheduler, whose retry asks for more memory
+    with mock.patch.object(jobs, "find_sites", side_effect=MemoryError), \
+            pytest.raises(MemoryError):
+        launch.call_job("find_sites", {}, failure)

@@ -106,3 +106,37 @@ def test_ranking_uses_theta_and_names_a_missing_interface():
     assert "no usable interface" in ranked.loc["X", "status"]
     assert "9 % strain" in ranked.loc["X", "status"]
     assert ranked.loc["Pb", "rank"] == 1 and ranked.loc["X", "rank"] == 2
+
+
+def test_the_anode_metal_as_a_coating_is_listed_unranked():
+    table = ranking.site_rows([_site("Na", "t0-hollow0", -12.0),
+                               _site("Ag", "t0-hollow0", -12.5)], {}, -0.2, -1.3)
+    cands = [{"name": "Na", "status": "ok", "formula": "Na", "elements": ["Na"]},
+             {"name": "Ag", "status": "ok", "formula": "Ag", "elements": ["Ag"]}]
+    out = ranking.ranking(cands, table, -1.5, W, "h", metal="Na").set_index("coating")
+    assert out.loc["Na", "status"].startswith("not ranked: Na is the anode metal Na itself")
+    assert pd.isna(out.loc["Na", "rank"]) and pd.isna(out.loc["Na", "score"])
+    assert out.loc["Ag", "rank"] == 1
+
+
+def test_failed_references_fail_every_row_with_their_reason():
+    table = ranking.site_rows([_site("Ag", "t0-hollow0", -12.0)], {}, None, None)
+    assert table["E_b_atom_eV"].isna().all()
+    out = ranking.ranking([{"name": "Ag", "status": "ok", "elements": ["Ag"]}], table, None, W,
+                          "h", metal="Na", references_failed="bulk Na failed: SCF")
+    assert out.iloc[0]["status"] == "failed: bulk Na failed: SCF"
+
+
+def test_run_summary_names_ranked_failed_and_flagged_coatings():
+    df = pd.DataFrame({
+        "rank": [1, 2, None, None], "coating": ["Ag", "Cu", "Bad", "Na"],
+        "score": [0.5, 0.2, None, None],
+        "flags": ["1/3 sites flagged: x", "", "", ""],
+        "status": ["ok", "ok, no usable interface: no_match", "failed: Bad.cif: broken",
+                   "not ranked: Na is the anode metal Na itself"]})
+    text, failed = ranking.run_summary({"Na": df})
+    assert failed == 1
+    assert "Na: 2 coatings ranked, 1 failed, 1 with flagged sites" in text
+    assert "best: Ag (0.500), Cu (0.200)" in text
+    assert "failed: Bad: Bad.cif: broken" in text and "flagged: Ag: 1/3 sites flagged" in text
+    assert "note: Cu: ok, no usable interface" in text and "not ranked: Na" in text

@@ -50,3 +50,29 @@ def test_max_atoms_guard(root):
     raw = slabs.generate_terminations(bulk, (1, 1, 1), 5.0, 10.0)
     with pytest.raises(slabs.SlabError, match="max_atoms"):
         slabs.finish_slab(raw[0], 5.0, 2, 0.5, 10)
+
+
+def test_a_facet_too_large_for_max_atoms_is_refused_before_the_cut(root):
+    from ase.build import bulk
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    big = bulk("Cu", cubic=True).repeat(5)  # 500 atoms
+    big.rattle(0.05, seed=3)  # no symmetry left: the primitive cell is the whole cell
+    with pytest.raises(slabs.SlabError, match=r"500 per primitive cell.*max_atoms=60"):
+        slabs.check_slab_size(AseAtomsAdaptor.get_structure(big), (0, 0, 1), 5.0, 60)
+    cu = structures.read_structure(root / "structures/coatings/Cu.cif")
+    slabs.check_slab_size(cu, (1, 1, 1), 5.0, 60)  # 1 per primitive cell: fine
+    # the bound is a lower bound: Cu(100) at 5 A is ~3 layers of 1 atom, the real slab
+    # (before lateral repeats) has at least that many
+    raw = slabs.generate_terminations(cu, (1, 0, 0), 5.0, 8.0)
+    assert len(raw[0]) >= 5.0 / cu.lattice.d_hkl((1, 0, 0))
+    with pytest.raises(slabs.SlabError, match="no plane"):
+        slabs.check_slab_size(cu, (0, 0, 0), 5.0, 60)
+
+
+def test_emt_does_not_treat_h_c_n_o():
+    from philicity.calculators import unsupported_elements
+
+    assert unsupported_elements(["Li", "H"], {"name": "emt"}) == ["H", "Li"]
+    assert unsupported_elements(["C", "N", "O", "Cu"], {"name": "emt"}) == ["C", "N", "O"]
+    assert unsupported_elements(["Cu", "Ag", "Al"], {"name": "emt"}) == []

@@ -39,7 +39,7 @@ emt.EMT.calculate = calculate
 
 def _half_done_relaxations(results: Path, min_frames: int) -> list[Path]:
     found = []
-    for traj in results.glob("checkpoints/*/*/*/*/t*/Al/ml-*/*.traj"):
+    for traj in results.glob("checkpoints/adsorption/*/*/*/*/t*/Al/ml-*/*.traj"):
         try:
             if len(read(traj, ":")) >= min_frames:
                 found.append(traj)
@@ -80,9 +80,8 @@ def test_killed_screen_resumes_then_bad_input_spares_finished_work(tmp_path, emt
         proc.wait()
     killed = half[0]
     frames_at_kill = len(read(killed, ":"))
-    rel = killed.relative_to(results / "checkpoints")  # {hash}/{kind}/.../{site}.traj
-    record = results / "work" / rel.parts[0] / "surfaces" / rel.parent.relative_to(
-        rel.parts[0]) / rel.stem / "record.json"
+    rel = killed.relative_to(results / "checkpoints")  # adsorption/{hash}/.../{site}.traj
+    record = results / "work" / rel.parent / rel.stem / "record.json"
     assert not record.exists(), "a killed relaxation must not leave a record"
 
     snakemake(tmp_path, "--unlock", *args)

@@ -68,7 +68,7 @@ def test_emt_screen_end_to_end_with_a_broken_cif(emt_local_run):
     assert sites["ml_E_b_atom_eV"].notna().all()
     # the clean slabs' DFT ("EMT") relaxations start from CHGNet's Hessian
     cleans = [json.loads(p.read_text()) for p in
-              tmp_path.glob("results/work/*/surfaces/*/*/*/t*/clean/record.json")]
+              tmp_path.glob("results/work/clean/*/*/*/*/t*/record.json")]
     assert cleans and {c["initial_hessian"] for c in cleans} == {"ml"}
     assert set(sites["site_kind"]) == {"ontop", "bridge", "hollow"}
     ranking = pd.read_csv(tmp_path / "results/ranking/Al.csv")

@@ -1,28 +1,43 @@
-# One metal adatom per symmetry-distinct site, relaxed on the relaxed clean slab.
-from snakemake.exceptions import IncompleteCheckpointException
+# One metal adatom per symmetry-distinct site, relaxed on the relaxed clean slab, and the
+# gathered site records of one substrate and metal.
+
+
+def _site_inputs(w):
+    inputs = {
+        "terminations": surface(w.kind, w.name, w.miller) + "/terminations.json",
+        "sites": sites_dir(w.kind, w.name, w.miller) + "/sites.json",
+        "clean": clean_dir(w.kind, w.name, w.miller, w.term) + "/record.json",
+    }
+    if STRATEGY != "dft":
+        inputs["prescreen"] = adsorption_dir(w.kind, w.name, w.miller, w.term,
+                                             w.metal) + "prescreen.json"
+    return inputs
 
 
 rule prescreen_sites:
     """ml-then-dft: ML relaxations, pruning, DFT single points, the top_k to relax."""
     input:
         terminations=f"{surface()}/terminations.json",
-        clean=f"{surface()}/t{{term}}/clean/record.json",
+        sites=f"{sites_dir()}/sites.json",
+        clean=f"{clean_dir()}/record.json",
     output:
-        f"{surface()}/t{{term}}/{{metal}}/ml-{MLHASH}/prescreen.json",
+        f"{adsorption_dir()}prescreen.json",
     log:
-        f"{LOGS}/prescreen_sites/{{kind}}/{{name}}/{{miller}}/t{{term}}/{{metal}}.log",
+        f"{logs('prescreen_sites')}/{STAGE_HASH['adsorption']}/{ML_SEGMENT}{{kind}}/{{name}}/{{miller}}/t{{term}}/{{metal}}.log",
     params:
-        job=lambda w, input, output: dict(
-            terminations_json=input.terminations,
-            clean_dir=Path(input.clean).parent,
-            termination=int(w.term),
-            metal=w.metal,
-            settings=SETTINGS,
-            ml=ML,
-            out_json=output[0],
-            checkpoint_dir=f"{CHECKPOINTS}/{w.kind}/{w.name}/{w.miller}/t{w.term}/{w.metal}/ml-{MLHASH}",
-            options=options_of(w.kind, w.name),
-        ),
+        termination=lambda w: int(w.term),
+        metal=lambda w: w.metal,
+        settings=stage_settings("adsorption"),
+        ml=ML,
+        options=lambda w: job_options(w.kind, w.name),
+        candidate=lambda w: str(cif_of(w.kind, w.name)),
+        terminations_json=lambda w, input: input.terminations,
+        sites_json=lambda w, input: input.sites,
+        clean_dir=lambda w, input: Path(input.clean).parent,
+        out_json=lambda w, output: output[0],
+        checkpoint_dir=lambda w, output: (
+            f"{checkpoints_of('adsorption')}/{w.kind}/{w.name}/{w.miller}/t{w.term}/"
+            f"{w.metal}/{ML_SEGMENT}"),
     threads: dft_tasks("prescreen_sites")
     resources:
         **dft_resources("prescreen_sites", ml=True),
@@ -34,31 +49,25 @@ rule prescreen_sites:
 
 rule relax_adsorbate:
     input:
-        unpack(
-            lambda w: {
-                "terminations": surface(w.kind, w.name, w.miller) + "/terminations.json",
-                "clean": surface(w.kind, w.name, w.miller) + f"/t{w.term}/clean/record.json",
-                **({} if STRATEGY == "dft" else {"prescreen": surface(w.kind, w.name, w.miller)
-                    + f"/t{w.term}/{w.metal}/{SITE_SEG}prescreen.json"}),
-            }
-        ),
-    output:
-        # final.extxyz beside it only if the clean slab gave a structure to place on
-        record=f"{surface()}/t{{term}}/{{metal}}/{SITE_SEG}{{site}}/record.json",
+        unpack(_site_inputs),
+    output:  # final.extxyz beside it when there was a structure
+        f"{adsorption_dir()}{{site}}/record.json",
     log:
-        f"{LOGS}/relax_adsorbate/{{kind}}/{{name}}/{{miller}}/t{{term}}/{{metal}}/{SITE_SEG}{{site}}.log",
+        f"{logs('relax_adsorbate')}/{STAGE_HASH['adsorption']}/{ML_SEGMENT}{{kind}}/{{name}}/{{miller}}/t{{term}}/{{metal}}/{{site}}.log",
     params:
-        job=lambda w, input, output: dict(
-            terminations_json=input.terminations,
-            clean_dir=Path(input.clean).parent,
-            site_id=f"t{w.term}-{w.site}",
-            metal=w.metal,
-            settings=SETTINGS,
-            outdir=Path(output.record).parent,
-            checkpoint=f"{CHECKPOINTS}/{w.kind}/{w.name}/{w.miller}/t{w.term}/{w.metal}/{SITE_SEG}{w.site}.traj",
-            options=options_of(w.kind, w.name),
-            prescreen_json=input.get("prescreen"),
-        ),
+        site_id=lambda w: f"t{w.term}-{w.site}",
+        metal=lambda w: w.metal,
+        settings=stage_settings("adsorption"),
+        options=lambda w: job_options(w.kind, w.name),
+        candidate=lambda w: str(cif_of(w.kind, w.name)),
+        terminations_json=lambda w, input: input.terminations,
+        sites_json=lambda w, input: input.sites,
+        clean_dir=lambda w, input: Path(input.clean).parent,
+        prescreen_json=lambda w, input: input.get("prescreen"),
+        outdir=lambda w, output: Path(output[0]).parent,
+        checkpoint=lambda w, output: (
+            f"{checkpoints_of('adsorption')}/{w.kind}/{w.name}/{w.miller}/t{w.term}/"
+            f"{w.metal}/{ML_SEGMENT}{w.site}.traj"),
     threads: dft_tasks("relax_adsorbate")
     resources:
         **dft_resources("relax_adsorbate"),
@@ -68,25 +77,42 @@ rule relax_adsorbate:
         "../scripts/run_job.py"
 
 
-def adsorbate_records(kind, name, metal):
-    """Site records of one substrate for one metal; resolved after select_termination ran.
-
-    An unfinished checkpoint contributes its flagged target instead of raising at once,
-    so a dry run lists every select_termination job, not only the first.
-    """
-    records = []
+def site_records(kind, name, metal):
+    """Site and clean-slab records of one substrate for one metal, resolved after the
+    select_termination and find_sites checkpoints ran; a facet that failed contributes
+    its failed record. An unfinished checkpoint contributes its target instead of raising
+    at once, so a dry run lists every checkpoint job, not only the first."""
+    sites, cleans = [], []
     for miller in millers_of(kind, name):
         try:
-            terms = checkpoints.select_termination.get(kind=kind, name=name, miller=miller)
+            found = checkpoints.find_sites.get(kind=kind, name=name, miller=miller)
         except IncompleteCheckpointException as exc:
-            records.append(exc.targetfile)
+            sites.append(exc.targetfile)
             continue
-        data = json.loads(Path(terms.output[0]).read_text())
+        data = json.loads(Path(found.output[0]).read_text())
         if data.get("status") != "ok":  # the facet's failure reaches the tables
-            records.append(terms.output[0])
+            sites.append(found.output[0])
             continue
-        for site in data.get("sites", []):
-            records.append(
-                f"{surface(kind, name, miller)}/t{site['termination']}/{metal}/{SITE_SEG}{site['name']}/record.json"
-            )
-    return records
+        for site in data["sites"]:
+            term = site["termination"]
+            sites.append(f"{adsorption_dir(kind, name, miller, term, metal)}{site['name']}"
+                         "/record.json")
+        cleans += [f"{clean_dir(kind, name, miller, t)}/record.json" for t in data["selected"]]
+    return {"sites": sites, "clean": sorted(set(cleans))}
+
+
+# The site list comes from checkpoints: gathered here, per substrate and metal, so that the
+# tables' rule has only plain inputs (see common.smk). Local: it only lists paths.
+localrules: gather_sites
+
+
+rule gather_sites:
+    input:
+        unpack(lambda w: site_records(w.kind, w.name, w.metal)),
+    output:
+        f"{work('adsorption')}/summaries/{ML_SEGMENT}{{kind}}/{{name}}/{{metal}}-{{facets}}.json",
+    run:
+        from philicity.io import write_json
+
+        write_json(output[0], {"sites": list(input.get("sites", [])),
+                               "clean": list(input.get("clean", []))})

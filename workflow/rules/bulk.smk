@@ -1,22 +1,26 @@
 # Candidate checks and the anode metal's references: isolated atom and bulk.
+#
+# Every DFT rule passes its job (philicity.jobs.<rule name>) named params: plain values
+# (settings, options; tracked by Snakemake, so a change reruns the job) and paths derived
+# from input and output (not tracked: the paths are). ``candidate`` names the CIF in the
+# failed record a crashed job leaves (workflow/scripts/run_job.py).
 
 
 rule check_candidate:
     input:
-        cif=f"{STRUCTURES}/{{kind}}/{{name}}.cif",
+        # a broken link is no input (Snakemake would drop the tables' job): the job fails
+        # the candidate's row with the reason
+        cif=lambda w: [cif_of(w.kind, w.name)] if cif_of(w.kind, w.name).exists() else [],
     output:
-        f"{WORK}/candidates/{{kind}}/{{name}}.json",
+        f"{work('candidates')}/{{kind}}/{{name}}.json",
     log:
-        f"{LOGS}/check_candidate/{{kind}}/{{name}}.log",
+        f"{logs('check_candidate')}/{STAGE_HASH['candidates']}/{{kind}}/{{name}}.log",
     params:
-        job=lambda w, input, output: dict(
-            cif=input.cif,
-            name=w.name,
-            options=options_of(w.kind, w.name),
-            settings=SETTINGS,
-            out_json=output[0],
-            preflight_error=None if w.kind == "anodes" else COATINGS[w.name][2],
-        ),
+        name=lambda w: w.name,
+        settings=stage_settings("candidates"),
+        preflight_error=lambda w: None if w.kind == "anodes" else COATINGS[w.name].error,
+        cif=lambda w: str(cif_of(w.kind, w.name)),
+        out_json=lambda w, output: output[0],
     resources:
         mem_mb=1000,
         runtime=5,
@@ -28,13 +32,13 @@ rule check_candidate:
 
 rule compute_atom:
     output:
-        f"{WORK}/atoms/{{metal}}/record.json",
+        f"{work('atoms')}/{{metal}}/record.json",
     log:
-        f"{LOGS}/compute_atom/{{metal}}.log",
+        f"{logs('compute_atom')}/{STAGE_HASH['atoms']}/{{metal}}.log",
     params:
-        job=lambda w, output: dict(
-            metal=w.metal, settings=SETTINGS, outdir=Path(output[0]).parent
-        ),
+        metal=lambda w: w.metal,
+        settings=stage_settings("atoms"),
+        outdir=lambda w, output: Path(output[0]).parent,
     threads: dft_tasks("compute_atom")
     resources:
         **dft_resources("compute_atom"),
@@ -47,16 +51,17 @@ rule compute_atom:
 rule compute_bulk:
     input:
         cif=f"{STRUCTURES}/anodes/{{metal}}.cif",
-        candidate=f"{WORK}/candidates/anodes/{{metal}}.json",
-    output:
-        record=f"{WORK}/bulk/{{metal}}/record.json",
-        structure=f"{WORK}/bulk/{{metal}}/final.extxyz",
+        candidate=f"{work('candidates')}/anodes/{{metal}}.json",
+    output:  # final.extxyz beside it when the bulk was computed
+        f"{work('bulk')}/{{metal}}/record.json",
     log:
-        f"{LOGS}/compute_bulk/{{metal}}.log",
+        f"{logs('compute_bulk')}/{STAGE_HASH['bulk']}/{{metal}}.log",
     params:
-        job=lambda w, input, output: dict(
-            cif=input.cif, metal=w.metal, settings=SETTINGS, outdir=Path(output.record).parent
-        ),
+        metal=lambda w: w.metal,
+        settings=stage_settings("bulk"),
+        candidate=lambda w: str(cif_of("anodes", w.metal)),
+        cif=lambda w, input: input.cif,
+        outdir=lambda w, output: Path(output[0]).parent,
     threads: dft_tasks("compute_bulk")
     resources:
         **dft_resources("compute_bulk"),

@@ -1,6 +1,17 @@
-# Configuration, candidate discovery and path helpers, evaluated once per run.
+# Configuration, candidate discovery, paths and the input functions, evaluated once per run.
+#
+# Reruns: each stage writes under results/work/{stage}/{hash of the settings it reads}
+# (philicity.config.STAGE_SECTIONS), and every other value a job depends on is a named,
+# plain param (tracked by Snakemake's params trigger). Jobs whose inputs come from a
+# checkpoint (the site and interface lists) are gathered per coating by local "gather"
+# rules, so that the tables' rule has only plain inputs: Snakemake skips its mtime, input
+# and params checks for a job with an unresolved checkpoint input, so a report fed from
+# checkpoints directly was never rerun after a settings change on a finished screen.
+import json
 import os
 from pathlib import Path
+
+from snakemake.exceptions import IncompleteCheckpointException
 
 from philicity import config as cfg
 from philicity import resources as dft_cost
@@ -11,27 +22,59 @@ from philicity.slabs import miller_to_str
 # One BLAS/OpenMP thread per process: measured 1.6-2x faster for serial GPAW.
 one_blas_thread(os.environ)
 
+CONFIG_SOURCES = cfg.config_sources(workflow)
 try:
-    cfg.validate(config, where="config/config.yaml")
+    # names the file (or --config) with the mistake; run_interfaces=false means a boolean
+    cfg.validate(config, where=CONFIG_SOURCES)
     ALL_SETTINGS = cfg.settings(config)
 except cfg.ConfigError as _exc:
     raise WorkflowError(str(_exc))
 
-# The adsorption branch does not see the interface settings: changing an interface
-# bound must not rerun (or re-hash) a finished adsorption calculation.
+# The adsorption branch does not see the interface settings.
 SETTINGS = {k: v for k, v in ALL_SETTINGS.items() if k != "interface"}
 HASH = cfg.settings_hash(SETTINGS)
-# ml-then-dft site results live beside the dft ones, under the ML settings' own hash,
-# so switching strategy reuses every reference, clean slab and finished site.
 STRATEGY = config["strategy"]
 ML = config["ml"]
-MLHASH = cfg.settings_hash({"ml": ML}, ("ml",))
-SITE_SEG = "" if STRATEGY == "dft" else f"ml-{MLHASH}/"
-IHASH = cfg.settings_hash(ALL_SETTINGS, cfg.INTERFACE_SECTIONS)
-if STRATEGY != "dft":  # ML geometries change the interfaces' results
-    IHASH = cfg.settings_hash({"i": IHASH, "ml": ML}, ("i", "ml"))
+ML_HASH = cfg.settings_hash({"ml": ML}, ("ml",))
+# ml-then-dft site results live beside the dft ones, under the ML settings' own hash, so
+# switching strategy reuses every reference, clean slab and finished site.
+ML_SEGMENT = "" if STRATEGY == "dft" else f"ml-{ML_HASH}/"
 # MPI ranks and requests of the DFT rules (config "parallel"; not in any settings hash).
 PARALLEL = config["parallel"]
+RESULTS = config["results_dir"]
+STRUCTURES = Path(config["structures_dir"])
+METALS = config["anodes"]
+
+
+def stage_settings(stage):
+    """The settings ``stage``'s jobs receive and its folder is hashed by."""
+    if stage == "interfaces":
+        return cfg.stage_settings(ALL_SETTINGS, stage)
+    return cfg.stage_settings(SETTINGS, stage)
+
+
+def _stage_hash(stage):
+    h = cfg.settings_hash(stage_settings(stage))
+    if stage == "interfaces" and STRATEGY != "dft":  # ML geometries change the interfaces
+        h = cfg.settings_hash({"i": h, "ml": ML}, ("i", "ml"))
+    return h
+
+
+STAGE_HASH = {stage: _stage_hash(stage) for stage in cfg.STAGE_SECTIONS}
+
+
+def work(stage):
+    """results/work/{stage}/{hash}: the stage's finished results."""
+    return f"{RESULTS}/work/{stage}/{STAGE_HASH[stage]}"
+
+
+def checkpoints_of(stage):
+    """results/checkpoints/{stage}/{hash}: the stage's unfinished relaxations."""
+    return f"{RESULTS}/checkpoints/{stage}/{STAGE_HASH[stage]}"
+
+
+def logs(rule):
+    return f"{RESULTS}/logs/{rule}"
 
 
 def dft_tasks(rule):
@@ -62,14 +105,6 @@ def dft_resources(rule, ml=False):
     }
 
 
-RESULTS = config["results_dir"]
-WORK = f"{RESULTS}/work/{HASH}"
-IWORK = f"{WORK}/interfaces/{IHASH}"
-CHECKPOINTS = f"{RESULTS}/checkpoints/{HASH}"
-LOGS = f"{RESULTS}/logs/{HASH}"
-STRUCTURES = Path(config["structures_dir"])
-METALS = config["anodes"]
-
 wildcard_constraints:
     kind="coatings|anodes",
     name=r"[^/]+",
@@ -77,13 +112,15 @@ wildcard_constraints:
     term=r"\d+",
     metal=r"[A-Z][a-z]?",
     site=r"[a-z]+\d+",
-    mmiller=r"(-?\d){3}",
+    metal_miller=r"(-?\d){3}",
+    facets=r"(-?\d){3}(_(-?\d){3})*",
+
 
 for _metal in METALS:
     if not (STRUCTURES / "anodes" / f"{_metal}.cif").is_file():
         raise WorkflowError(
-            f"config/config.yaml: key 'anodes': no structure for {_metal!r} "
-            f"({STRUCTURES / 'anodes' / f'{_metal}.cif'} does not exist)"
+            f"{cfg.source_of(CONFIG_SOURCES, 'anodes')}: key 'anodes': no structure for "
+            f"{_metal!r} ({STRUCTURES / 'anodes' / f'{_metal}.cif'} does not exist)"
         )
 
 
@@ -93,55 +130,59 @@ if config["run_interfaces"] and config["wetting"]["sigma_from"] == "liquid":
     for _metal in METALS:
         if _metal not in MELTING_POINT_K and _metal not in config["wetting"]["sigma_lv_J_m2"]:
             raise WorkflowError(
-                f"config/config.yaml: key 'wetting.sigma_lv_J_m2': no liquid surface tension "
-                f"is shipped for {_metal!r}; give one (J/m^2) or set run_interfaces: false"
+                f"{cfg.source_of(CONFIG_SOURCES, 'wetting')}: key 'wetting.sigma_lv_J_m2': "
+                f"no liquid surface tension is shipped for {_metal!r}; give one (J/m^2) or "
+                "set run_interfaces: false"
             )
 
 
-def _coating_names():
-    found = sorted(p.stem for p in (STRUCTURES / "coatings").glob("*.cif"))
-    if config["coatings"] == "all":
-        names = found
-    else:
-        missing = sorted(set(config["coatings"]) - set(found))
-        if missing:
-            raise WorkflowError(
-                f"config/config.yaml: key 'coatings': no CIF for {missing} in {STRUCTURES / 'coatings'}"
-            )
-        names = list(config["coatings"])
-    return [n for n in names if n not in config["exclude_coatings"]]
-
-
-def _inspect(name):
-    """Elements (None if unreadable), options and any sidecar error of one coating."""
-    cif = STRUCTURES / "coatings" / f"{name}.cif"
-    try:
-        els = structures.elements(structures.read_structure(cif))
-    except structures.CandidateError:
-        els = None  # the check_candidate job reports why
-    try:
-        sidecar, error = structures.read_sidecar(cif), None
-    except structures.CandidateError as exc:
-        sidecar, error = {}, str(exc)
-    return els, cfg.candidate_options(name, sidecar, config), error
-
-
-COATINGS = {name: _inspect(name) for name in _coating_names()}
+try:
+    CANDIDATES = structures.find_candidates(STRUCTURES / "coatings")
+    COATINGS = {
+        c.name: c for c in structures.select_candidates(
+            CANDIDATES, config["coatings"], config["exclude_coatings"],
+            where=cfg.source_of(CONFIG_SOURCES, "coatings"))
+    }
+except structures.CandidateError as _exc:
+    raise WorkflowError(str(_exc))
+for _name, _cand in COATINGS.items():
+    _cand.options = cfg.candidate_options(_name, _cand.sidecar, config)
 
 
 def coatings_for(metal):
-    """Coatings screened against ``metal`` (foreign alkali compounds skipped by default)."""
+    """Coatings listed in ``metal``'s ranking (foreign alkali compounds skipped by default)."""
     return [
         name
-        for name, (els, _, _) in COATINGS.items()
-        if not (config["skip_foreign_alkali"] and els and structures.contains_foreign_alkali(els, metal))
+        for name, c in COATINGS.items()
+        if not (config["skip_foreign_alkali"] and c.elements
+                and structures.contains_foreign_alkali(c.elements, metal))
     ]
 
 
-def options_of(kind, name):
+def computed_coatings(metal):
+    """Coatings with jobs for ``metal``: not the anode metal itself (its surfaces are the
+    baseline; its row says so)."""
+    return [n for n in coatings_for(metal) if COATINGS[n].elements != [metal]]
+
+
+def cif_of(kind, name):
     if kind == "anodes":
-        return {"miller": config["baseline_miller"], "termination": "lowest_energy", "magmoms": {}}
-    return COATINGS[name][1]
+        return STRUCTURES / "anodes" / f"{name}.cif"
+    return COATINGS[name].path
+
+
+def options_of(kind, name):
+    """A candidate's options (config < sidecar < config ``candidates``)."""
+    if kind == "anodes":
+        return {"miller": config["baseline_miller"], "termination": "lowest_energy",
+                "magmoms": {}}
+    return COATINGS[name].options
+
+
+def job_options(kind, name):
+    """The options a DFT job reads (the facet list is not one: adding a facet to a sidecar
+    adds jobs and must not rerun the other facets')."""
+    return {k: v for k, v in options_of(kind, name).items() if k != "miller"}
 
 
 def millers_of(kind, name):
@@ -149,4 +190,35 @@ def millers_of(kind, name):
 
 
 def surface(kind="{kind}", name="{name}", miller="{miller}"):
-    return f"{WORK}/surfaces/{kind}/{name}/{miller}"
+    return f"{work('surfaces')}/{kind}/{name}/{miller}"
+
+
+def sites_dir(kind="{kind}", name="{name}", miller="{miller}"):
+    return f"{work('sites')}/{kind}/{name}/{miller}"
+
+
+def clean_dir(kind="{kind}", name="{name}", miller="{miller}", term="{term}"):
+    return f"{work('clean')}/{kind}/{name}/{miller}/t{term}"
+
+
+def adsorption_dir(kind="{kind}", name="{name}", miller="{miller}", term="{term}",
+                   metal="{metal}"):
+    return f"{work('adsorption')}/{kind}/{name}/{miller}/t{term}/{metal}/{ML_SEGMENT}"
+
+
+def interface_dir(name="{name}", miller="{miller}", term="{term}", metal="{metal}",
+                  metal_miller="{metal_miller}"):
+    return f"{work('interfaces')}/{name}/{miller}/t{term}/{metal}/{metal_miller}"
+
+
+# The gathered records of one substrate and metal. The file is named by the facets too: the
+# gather job's inputs come from checkpoints, so Snakemake would not rerun it for a facet
+# added to a sidecar; a new name makes the tables ask for it.
+def site_summary(kind, name, metal):
+    facets = "_".join(millers_of(kind, name))
+    return f"{work('adsorption')}/summaries/{ML_SEGMENT}{kind}/{name}/{metal}-{facets}.json"
+
+
+def interface_summary(name, metal):
+    facets = "_".join(millers_of("coatings", name))
+    return f"{work('interfaces')}/summaries/{name}/{metal}-{facets}.json"

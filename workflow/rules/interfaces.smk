@@ -2,38 +2,38 @@
 # scan, the relaxed best registry, and W_ad from the separated slabs in the same cell.
 
 
-def interface_dir(name="{name}", miller="{miller}", term="{term}", metal="{metal}",
-                  mmiller="{mmiller}"):
-    return f"{IWORK}/{name}/{miller}/t{term}/{metal}/{mmiller}"
+def _interface_checkpoints(w):
+    return (f"{checkpoints_of('interfaces')}/{w.name}/{w.miller}/t{w.term}/{w.metal}/"
+            f"{w.metal_miller}")
 
 
-def _icheckpoints(w):
-    return f"{CHECKPOINTS}/interfaces/{IHASH}/{w.name}/{w.miller}/t{w.term}/{w.metal}/{w.mmiller}"
+def _interface_log(rule):
+    return (f"{logs(rule)}/{STAGE_HASH['interfaces']}/{{name}}/{{miller}}/t{{term}}/"
+            "{metal}/{metal_miller}.log")
 
 
 rule scan_interface:
     input:
         terminations=f"{surface('coatings')}/terminations.json",
-        cif=f"{STRUCTURES}/coatings/{{name}}.cif",
-        metal=f"{WORK}/bulk/{{metal}}/final.extxyz",
+        cif=lambda w: cif_of("coatings", w.name),
+        metal=f"{work('bulk')}/{{metal}}/record.json",
     output:
         f"{interface_dir()}/scan.json",
     log:
-        f"{LOGS}/scan_interface/{IHASH}/{{name}}/{{miller}}/t{{term}}/{{metal}}/{{mmiller}}.log",
+        _interface_log("scan_interface"),
     params:
-        job=lambda w, input, output: dict(
-            terminations_json=input.terminations,
-            coating_structure=input.cif,
-            metal_structure=input.metal,
-            metal=w.metal,
-            metal_miller=w.mmiller,
-            termination=int(w.term),
-            settings=ALL_SETTINGS,
-            out_json=output[0],
-            checkpoint=f"{_icheckpoints(w)}/scan.json",
-            options=options_of("coatings", w.name),
-            ml=None if STRATEGY == "dft" else ML,
-        ),
+        metal=lambda w: w.metal,
+        metal_miller=lambda w: w.metal_miller,
+        termination=lambda w: int(w.term),
+        settings=stage_settings("interfaces"),
+        options=lambda w: job_options("coatings", w.name),
+        ml=None if STRATEGY == "dft" else ML,
+        candidate=lambda w: str(cif_of("coatings", w.name)),
+        terminations_json=lambda w, input: input.terminations,
+        coating_structure=lambda w, input: input.cif,
+        metal_bulk_json=lambda w, input: input.metal,
+        out_json=lambda w, output: output[0],
+        checkpoint=lambda w, output: f"{_interface_checkpoints(w)}/scan.json",
     threads: dft_tasks("scan_interface")
     resources:
         **dft_resources("scan_interface", ml=STRATEGY != "dft"),
@@ -47,17 +47,16 @@ rule relax_interface:
     input:
         f"{interface_dir()}/scan.json",
     output:  # final.extxyz beside it only if there was a structure to relax
-        record=f"{interface_dir()}/relaxed/record.json",
+        f"{interface_dir()}/relaxed/record.json",
     log:
-        f"{LOGS}/relax_interface/{IHASH}/{{name}}/{{miller}}/t{{term}}/{{metal}}/{{mmiller}}.log",
+        _interface_log("relax_interface"),
     params:
-        job=lambda w, input, output: dict(
-            scan_json=input[0],
-            settings=ALL_SETTINGS,
-            outdir=Path(output.record).parent,
-            checkpoint=f"{_icheckpoints(w)}/relax.traj",
-            options=options_of("coatings", w.name),
-        ),
+        settings=stage_settings("interfaces"),
+        options=lambda w: job_options("coatings", w.name),
+        candidate=lambda w: str(cif_of("coatings", w.name)),
+        scan_json=lambda w, input: input[0],
+        outdir=lambda w, output: Path(output[0]).parent,
+        checkpoint=lambda w, output: f"{_interface_checkpoints(w)}/relax.traj",
     threads: dft_tasks("relax_interface")
     resources:
         **dft_resources("relax_interface"),
@@ -71,21 +70,20 @@ rule compute_adhesion:
     input:
         scan=f"{interface_dir()}/scan.json",
         interface=f"{interface_dir()}/relaxed/record.json",
-        bulk=f"{WORK}/bulk/{{metal}}/record.json",
+        bulk=f"{work('bulk')}/{{metal}}/record.json",
     output:
         f"{interface_dir()}/adhesion/record.json",
     log:
-        f"{LOGS}/compute_adhesion/{IHASH}/{{name}}/{{miller}}/t{{term}}/{{metal}}/{{mmiller}}.log",
+        _interface_log("compute_adhesion"),
     params:
-        job=lambda w, input, output: dict(
-            scan_json=input.scan,
-            interface_dir=Path(input.interface).parent,
-            bulk_json=input.bulk,
-            settings=ALL_SETTINGS,
-            outdir=Path(output[0]).parent,
-            checkpoint_dir=f"{_icheckpoints(w)}/adhesion",
-            options=options_of("coatings", w.name),
-        ),
+        settings=stage_settings("interfaces"),
+        options=lambda w: job_options("coatings", w.name),
+        candidate=lambda w: str(cif_of("coatings", w.name)),
+        scan_json=lambda w, input: input.scan,
+        interface_dir=lambda w, input: Path(input.interface).parent,
+        bulk_json=lambda w, input: input.bulk,
+        outdir=lambda w, output: Path(output[0]).parent,
+        checkpoint_dir=lambda w, output: f"{_interface_checkpoints(w)}/adhesion",
     threads: dft_tasks("compute_adhesion")
     resources:
         **dft_resources("compute_adhesion"),
@@ -95,16 +93,18 @@ rule compute_adhesion:
         "../scripts/run_job.py"
 
 
-def adhesion_records(name, metal):
-    """W_ad records of one coating for one metal (after select_termination resolved)."""
+def interface_records(name, metal):
+    """W_ad and relaxed-interface records of one coating for one metal (after the
+    select_termination checkpoint resolved)."""
+    adhesion, relaxed = [], []
     if not config["run_interfaces"]:
-        return []
-    records = []
+        return {"adhesion": adhesion, "interface": relaxed}
     for miller in millers_of("coatings", name):
         try:
-            terms = checkpoints.select_termination.get(kind="coatings", name=name, miller=miller)
+            terms = checkpoints.select_termination.get(kind="coatings", name=name,
+                                                       miller=miller)
         except IncompleteCheckpointException as exc:
-            records.append(exc.targetfile)
+            adhesion.append(exc.targetfile)
             continue
         data = json.loads(Path(terms.output[0]).read_text())
         if data.get("status") != "ok":
@@ -113,6 +113,22 @@ def adhesion_records(name, metal):
                   else [t["index"] for t in data["terminations"]])
         for term in chosen:
             for mm in ALL_SETTINGS["interface"]["metal_miller"]:
-                records.append(f"{interface_dir(name, miller, term, metal, miller_to_str(mm))}"
-                               "/adhesion/record.json")
-    return records
+                folder = interface_dir(name, miller, term, metal, miller_to_str(mm))
+                adhesion.append(f"{folder}/adhesion/record.json")
+                relaxed.append(f"{folder}/relaxed/record.json")
+    return {"adhesion": adhesion, "interface": relaxed}
+
+
+localrules: gather_interfaces
+
+
+rule gather_interfaces:
+    input:
+        unpack(lambda w: interface_records(w.name, w.metal)),
+    output:
+        f"{work('interfaces')}/summaries/{{name}}/{{metal}}-{{facets}}.json",
+    run:
+        from philicity.io import write_json
+
+        write_json(output[0], {"adhesion": list(input.get("adhesion", [])),
+                               "interface": list(input.get("interface", []))})

@@ -1,28 +1,35 @@
-# Slabs: terminations of each facet, the chosen one's sites, the relaxed clean slab.
+# Slabs: terminations of each facet and the chosen one, its adsorption sites, and the
+# relaxed clean slab.
 
 
-def _bulk_structure(w):
+def _bulk_path(w):
+    """The bulk a facet is cut from: the anode's computed bulk record, or the CIF."""
     if w.kind == "anodes":
-        return f"{WORK}/bulk/{w.name}/final.extxyz"
-    return f"{STRUCTURES}/coatings/{w.name}.cif"
+        return f"{work('bulk')}/{w.name}/record.json"
+    return str(cif_of(w.kind, w.name))
+
+
+def _bulk_input(w):
+    """As input: nothing for a CIF that is missing (its candidate record says why)."""
+    return [_bulk_path(w)] if w.kind == "anodes" or Path(_bulk_path(w)).exists() else []
 
 
 checkpoint select_termination:
     input:
-        candidate=f"{WORK}/candidates/{{kind}}/{{name}}.json",
-        structure=_bulk_structure,
+        candidate=f"{work('candidates')}/{{kind}}/{{name}}.json",
+        structure=_bulk_input,
     output:
         f"{surface()}/terminations.json",
     log:
-        f"{LOGS}/select_termination/{{kind}}/{{name}}/{{miller}}.log",
+        f"{logs('select_termination')}/{STAGE_HASH['surfaces']}/{{kind}}/{{name}}/{{miller}}.log",
     params:
-        job=lambda w, input, output: dict(
-            candidate_json=input.candidate,
-            structure_path=input.structure,
-            miller=w.miller,
-            settings=SETTINGS,
-            out_json=output[0],
-        ),
+        miller=lambda w: w.miller,
+        settings=stage_settings("surfaces"),
+        options=lambda w: job_options(w.kind, w.name),
+        candidate=lambda w: str(cif_of(w.kind, w.name)),
+        candidate_json=lambda w, input: input.candidate,
+        structure_path=_bulk_path,
+        out_json=lambda w, output: output[0],
     threads: dft_tasks("select_termination")
     resources:
         **dft_resources("select_termination"),
@@ -32,23 +39,47 @@ checkpoint select_termination:
         "../scripts/run_job.py"
 
 
-rule relax_clean_slab:
+checkpoint find_sites:
     input:
         f"{surface()}/terminations.json",
     output:
-        record=f"{surface()}/t{{term}}/clean/record.json",
-        structure=f"{surface()}/t{{term}}/clean/final.extxyz",
+        f"{sites_dir()}/sites.json",
     log:
-        f"{LOGS}/relax_clean_slab/{{kind}}/{{name}}/{{miller}}/t{{term}}.log",
+        f"{logs('find_sites')}/{STAGE_HASH['sites']}/{{kind}}/{{name}}/{{miller}}.log",
     params:
-        job=lambda w, input, output: dict(
-            terminations_json=input[0],
-            termination=int(w.term),
-            settings=SETTINGS,
-            outdir=Path(output.record).parent,
-            checkpoint=f"{CHECKPOINTS}/{w.kind}/{w.name}/{w.miller}/t{w.term}/clean.traj",
-            options=options_of(w.kind, w.name),
-        ),
+        settings=stage_settings("sites"),
+        candidate=lambda w: str(cif_of(w.kind, w.name)),
+        terminations_json=lambda w, input: input[0],
+        out_json=lambda w, output: output[0],
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/run_job.py"
+
+
+rule relax_clean_slab:
+    input:
+        f"{surface()}/terminations.json",
+    output:  # final.extxyz beside it when the slab was computed
+        f"{clean_dir()}/record.json",
+    log:
+        f"{logs('relax_clean_slab')}/{STAGE_HASH['clean']}/{{kind}}/{{name}}/{{miller}}/t{{term}}.log",
+    params:
+        termination=lambda w: int(w.term),
+        settings=stage_settings("clean"),
+        options=lambda w: job_options(w.kind, w.name),
+        candidate=lambda w: str(cif_of(w.kind, w.name)),
+        terminations_json=lambda w, input: input[0],
+        outdir=lambda w, output: Path(output[0]).parent,
+        checkpoint=lambda w, output: (f"{checkpoints_of('clean')}/{w.kind}/{w.name}/"
+                                      f"{w.miller}/t{w.term}/clean.traj"),
+        # Under ml-then-dft BFGS starts from the ML model's Hessian: fewer steps to the same
+        # DFT minimum. Derived from the output, so not tracked: switching strategy keeps
+        # the clean slabs and every site after them.
+        ml=lambda w, output: None if STRATEGY == "dft" else ML,
     threads: dft_tasks("relax_clean_slab")
     resources:
         **dft_resources("relax_clean_slab"),

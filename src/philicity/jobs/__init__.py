@@ -8,13 +8,14 @@ Snakemake script, a test or a notebook. Problems with a candidate's input are wr
 instead of losing it. ``philicity.launch`` calls ``jobs.<rule name>``.
 """
 
-from philicity.io import collect_database
 from philicity.jobs.adsorption import prescreen_sites, relax_adsorbate
 from philicity.jobs.bulk import check_candidate, compute_atom, compute_bulk
+from philicity.jobs.common import write_crash_records
 from philicity.jobs.interfaces import compute_adhesion, relax_interface, scan_interface
-from philicity.jobs.report import report_metal
-from philicity.jobs.slabs import relax_clean_slab, select_termination
+from philicity.jobs.report import collect_database, report_metal
+from philicity.jobs.slabs import find_sites, relax_clean_slab, select_termination
 
 __all__ = ["check_candidate", "collect_database", "compute_adhesion", "compute_atom",
-           "compute_bulk", "prescreen_sites", "relax_adsorbate", "relax_clean_slab",
-           "relax_interface", "report_metal", "scan_interface", "select_termination"]
+           "compute_bulk", "find_sites", "prescreen_sites", "relax_adsorbate", "relax_clean_slab",
+           "relax_interface", "report_metal", "scan_interface", "select_termination",
+           "write_crash_records"]

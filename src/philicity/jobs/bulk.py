@@ -23,14 +23,14 @@ from philicity.jobs.common import (
 from philicity.relax import single_point
 
 
-def check_candidate(cif: str | Path, name: str, options: dict, settings: dict,
-                    out_json: str | Path, preflight_error: str | None = None) -> dict:
+def check_candidate(cif: str | Path, name: str, settings: dict, out_json: str | Path,
+                    preflight_error: str | None = None) -> dict:
     """Validate one CIF (+ sidecar) for the configured calculator; always writes a record.
 
     ``preflight_error`` carries a problem found while the workflow was planned
     (a broken sidecar YAML), so it lands in the ranking like any other.
     """
-    rec = {"name": name, "cif": str(cif), "options": options}
+    rec = {"name": name, "cif": str(cif)}
     try:
         if preflight_error:
             raise structures.CandidateError(cif, preflight_error)

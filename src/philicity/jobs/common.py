@@ -55,6 +55,28 @@ write_json = _master_only(io.write_json)
 write_atoms = _master_only(io.write_atoms)
 
 
+def write_crash_records(rule: str, exc: BaseException, failure: dict) -> None:
+    """A failed record in each of a crashed job's JSON outputs (``failure["records"]``),
+    with the candidate's file, the wildcards (``failure["fields"]``) and the reason, so the
+    tables list the candidate as failed instead of losing it."""
+    fields = dict(failure.get("fields") or {})
+    candidate = fields.pop("candidate", None)
+    reason = (f"{candidate + ': ' if candidate else ''}{rule} failed: "
+              f"{type(exc).__name__}: {exc}".strip())
+    if failure.get("log"):
+        reason += f" (traceback in {failure['log']})"
+    rec = {"kind": rule, "status": "failed", "reason": reason, "crashed": True,
+           "versions": versions(), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+           **fields}
+    if "term" in fields:
+        rec["termination"] = int(fields["term"])
+    if "site" in fields and "term" in fields:
+        rec["site"] = f"t{fields['term']}-{fields['site']}"
+    for path in failure.get("records", []):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        write_json(path, rec)
+
+
 def _outdir(path: str | Path) -> Path:
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
@@ -153,9 +175,15 @@ def _termination(terminations: dict, index: int) -> dict:
 
 
 def _bulk_structure(path: str | Path):
-    """A bulk structure as pymatgen: a CIF, or compute_bulk's (relaxed) ``final.extxyz``."""
-    if str(path).endswith(".cif"):
+    """A bulk structure as pymatgen: a CIF, or compute_bulk's record (its relaxed
+    ``final.extxyz``); raises CandidateError if the bulk job failed."""
+    if str(path).lower().endswith(".cif"):
         return structures.read_structure(path)
+    if str(path).endswith(".json"):
+        rec = read_json(path)
+        if rec.get("status") != "ok":
+            raise structures.CandidateError(path, f"bulk failed: {rec.get('reason')}")
+        path = Path(path).with_name("final.extxyz")
     return structures.AseAtomsAdaptor.get_structure(read(path))
 
 

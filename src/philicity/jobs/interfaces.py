@@ -36,7 +36,7 @@ from philicity.relax import Outcome
 
 
 def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
-                   metal_structure: str | Path, metal: str, metal_miller: str,
+                   metal_bulk_json: str | Path, metal: str, metal_miller: str,
                    termination: int, settings: dict, out_json: str | Path,
                    checkpoint: str | Path, options: dict | None = None,
                    ml: dict | None = None) -> dict:
@@ -64,13 +64,19 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
         rec.update(status="failed", reason=terms["reason"])
         write_json(out_json, rec)
         return rec
+    try:
+        metal_bulk = _bulk_structure(metal_bulk_json)
+    except structures.CandidateError as exc:
+        rec.update(status="failed", reason=str(exc))
+        write_json(out_json, rec)
+        return rec
     coating = structures.read_structure(coating_structure)
     raw = slabs.generate_terminations(coating, slabs.str_to_miller(terms["miller"]),
                                       settings["slab"]["min_thickness_A"],
                                       settings["slab"]["vacuum_A"])
     try:
         found = interfaces.build_interfaces(
-            _bulk_structure(metal_structure), slabs.str_to_miller(metal_miller), coating,
+            metal_bulk, slabs.str_to_miller(metal_miller), coating,
             slabs.str_to_miller(terms["miller"]), coating_shift=raw[termination].shift,
             **interfaces.settings_bounds(ic))
     except interfaces.InterfaceError as exc:

@@ -35,12 +35,13 @@ from philicity.relax import single_point
 
 
 def select_termination(candidate_json: str | Path, structure_path: str | Path,
-                       miller: str, settings: dict, out_json: str | Path) -> dict:
-    """Cut every termination of one facet, choose one (lowest DFT surface energy by default)
-    and list its symmetry-distinct adsorption sites. Always writes ``out_json``."""
+                       miller: str, settings: dict, out_json: str | Path,
+                       options: dict | None = None) -> dict:
+    """Cut every termination of one facet and choose one (lowest DFT surface energy by
+    default; ``options["termination"]``). Always writes ``out_json``."""
     out_json = Path(out_json)
     cand = read_json(candidate_json)
-    options = cand.get("options", {})
+    options = options or {}
     rec = {"name": cand["name"], "miller": miller, "structure": str(structure_path),
            "settings_hash": settings_hash(settings), "terminations": []}
     if cand["status"] != "ok":
@@ -50,11 +51,16 @@ def select_termination(candidate_json: str | Path, structure_path: str | Path,
     sl = settings["slab"]
     try:
         bulk = _bulk_structure(structure_path)
-        raw = slabs.generate_terminations(bulk, slabs.str_to_miller(miller),
-                                          sl["min_thickness_A"], sl["vacuum_A"])
+        hkl = slabs.str_to_miller(miller)
+        slabs.check_slab_size(bulk, hkl, sl["min_thickness_A"], sl["max_atoms"])
+        raw = slabs.generate_terminations(bulk, hkl, sl["min_thickness_A"], sl["vacuum_A"])
         built = [slabs.finish_slab(s, sl["min_lateral_A"], sl["fixed_layers"],
                                    sl["layer_tolerance_A"], sl["max_atoms"]) for s in raw]
-    except (slabs.SlabError, structures.CandidateError, ValueError) as exc:
+    except structures.CandidateError as exc:
+        rec.update(status="failed", reason=str(exc))
+        write_json(out_json, rec)
+        return rec
+    except (slabs.SlabError, ValueError) as exc:
         rec.update(status="failed", reason=f"{structure_path}: miller ({miller}): {exc}")
         write_json(out_json, rec)
         return rec
@@ -105,16 +111,30 @@ def select_termination(candidate_json: str | Path, structure_path: str | Path,
             key=lambda t: (not t["stoichiometric"], t["gamma_J_m2"]),
         )
         selected = [ranked[0]["index"]] if ranked else [0]
-    rec["selected"] = selected
-    rec["sites"] = []
-    for i in selected:
-        slab = built[i]
-        found = sites.find_sites(slab, settings["sites"]["kinds"], settings["sites"]["symm_reduce"])
-        for site in found[: settings["sites"]["max_sites"]]:
-            rec["sites"].append({**site, "termination": i, "id": f"t{i}-{site['name']}"})
-        rec["terminations"][i]["all_sites"] = sites.find_sites(
-            slab, settings["sites"]["kinds"], symm_reduce=0.0)
-    rec.update(status="ok", e_bulk_per_atom_eV=e_bulk_atom)
+    rec.update(status="ok", selected=selected, e_bulk_per_atom_eV=e_bulk_atom)
+    write_json(out_json, rec)
+    return rec
+
+
+def find_sites(terminations_json: str | Path, settings: dict, out_json: str | Path) -> dict:
+    """The symmetry-distinct adsorption sites of each selected termination (at most
+    ``sites.max_sites``, ids ``t{termination}-{name}``) and all its sites unreduced (the
+    moved check compares a relaxed adatom with them). Always writes ``out_json``."""
+    terms = read_json(terminations_json)
+    rec = {"name": terms["name"], "miller": terms["miller"],
+           "settings_hash": settings_hash(settings), "sites": [], "all_sites": {}}
+    if terms["status"] != "ok":
+        rec.update(status="failed", reason=terms["reason"])
+        write_json(out_json, rec)
+        return rec
+    sc = settings["sites"]
+    for i in terms["selected"]:
+        slab = jsonio.decode(_termination(terms, i)["atoms"])
+        found = sites.find_sites(slab, sc["kinds"], sc["symm_reduce"])
+        rec["sites"] += [{**site, "termination": i, "id": f"t{i}-{site['name']}"}
+                         for site in found[: sc["max_sites"]]]
+        rec["all_sites"][str(i)] = sites.find_sites(slab, sc["kinds"], symm_reduce=0.0)
+    rec.update(status="ok", selected=terms["selected"])
     write_json(out_json, rec)
     return rec
 

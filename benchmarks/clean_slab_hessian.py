@@ -1,0 +1,127 @@
+"""Benchmark: a clean-slab DFT relaxation from ASE's default Hessian and from the ML
+model's (guarded: :class:`philicity.relax.GuardedBFGS`), side by side in one run.
+
+Both relaxations run the pipeline's own job (``philicity.jobs.relax_clean_slab``) on the
+same bulk-terminated cut chosen by ``select_termination``, with the shipped config's preset
+(``fast`` by default), each in its own process at the same time (one core each). Everything
+is checkpointed under ``--workdir``: a rerun after a kill resumes, a finished relaxation is
+read back. Per coating it prints ionic steps, SCF iterations, wall time, final energy and the
+step at which the ML Hessian was dropped, appends the rows to ``--csv`` (with the version
+that produced them), and as the last line exactly
+
+    steps_default=<sum> steps_ml=<sum> not_more_steps=<k>/<n> max_abs_dE_eV=<...>
+
+    python benchmarks/clean_slab_hessian.py --coatings VN:001 LiC6:001
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from philicity.launch import one_blas_thread  # stdlib only: runs before numpy loads
+
+one_blas_thread(os.environ)
+
+from philicity import config as cfg  # noqa: E402
+from philicity import jobs  # noqa: E402
+from philicity.io import read_json, versions  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+STARTS = ("default", "ml")
+
+
+def prepare(name: str, miller: str, settings: dict, work: Path) -> Path:
+    """check_candidate and select_termination of the shipped coating (kept when done)."""
+    cif = ROOT / "structures" / "coatings" / f"{name}.cif"
+    folder = work / name / miller
+    folder.mkdir(parents=True, exist_ok=True)
+    terms = folder / "terminations.json"
+    if not terms.exists():
+        jobs.check_candidate(cif, name, settings, folder / "candidate.json")
+        jobs.select_termination(folder / "candidate.json", cif, miller, settings, terms)
+    return terms
+
+
+def relax_one(terms: Path, start: str, settings: dict, ml: dict) -> None:
+    """The clean slab of the selected termination, from one starting Hessian."""
+    t = read_json(terms)
+    if t["status"] != "ok":
+        raise SystemExit(f"{terms}: {t['reason']}")
+    folder = terms.parent / start
+    jobs.relax_clean_slab(terms, t["selected"][0], settings, folder,
+                          terms.parent / "checkpoints" / f"{start}.traj",
+                          ml=ml if start == "ml" else None)
+
+
+def commit() -> str:
+    """The code version that produced a row (short commit, ``+`` if the tree was edited)."""
+    def git(*a: str) -> str:
+        return subprocess.run(["git", "-C", str(ROOT), *a], capture_output=True,
+                              text=True).stdout.strip()
+    return git("rev-parse", "--short", "HEAD") + ("+" if git("status", "--porcelain",
+                                                             "src") else "")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--coatings", nargs="+", default=["VN:001", "LiC6:001"],
+                    help="NAME:MILLER of shipped coatings")
+    ap.add_argument("--preset", default="fast")
+    ap.add_argument("--workdir", type=Path, default=Path("benchmark_clean_slab_hessian"))
+    ap.add_argument("--csv", type=Path, default=ROOT / "docs" / "benchmarks"
+                    / "clean_slab_hessian.csv")
+    ap.add_argument("--one", nargs=3, metavar=("TERMS", "START", "SETTINGS"),
+                    help=argparse.SUPPRESS)  # the child process of one relaxation
+    args = ap.parse_args(argv)
+    config, settings = cfg.load(ROOT / "config" / "config.yaml", args.preset)
+    settings.pop("interface")
+    if args.one:
+        terms, start, _ = args.one
+        relax_one(Path(terms), start, settings, config["ml"])
+        return
+    rows = []
+    for spec in args.coatings:
+        name, miller = spec.split(":")
+        terms = prepare(name, miller, settings, args.workdir)
+        todo = [s for s in STARTS if not (terms.parent / s / "record.json").exists()]
+        started = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, __file__, "--preset", args.preset,
+                                   "--one", str(terms), s, args.preset]) for s in todo]
+        if any(p.wait() for p in procs):
+            raise SystemExit(f"{name}({miller}): a relaxation failed (see its calc.txt)")
+        recs = {s: read_json(terms.parent / s / "record.json") for s in STARTS}
+        for s, r in recs.items():
+            row = {"coating": name, "miller": miller, "start": s, "n_atoms": r["n_atoms"],
+                   "steps": r["steps"], "scf_iterations": r["scf_iterations"],
+                   "wall_s": r["wall_s"], "energy_eV": r["energy_eV"],
+                   "fmax_eV_A": r["fmax_eV_A"], "relax_converged": r["relax_converged"],
+                   "hessian_fallback_step": r.get("hessian_fallback_step"),
+                   "preset": args.preset, "settings_hash": r["settings_hash"],
+                   "philicity": versions()["philicity"], "commit": commit()}
+            rows.append(row)
+            print(json.dumps(row))
+        print(f"{name}({miller}): this run {time.perf_counter() - started:.0f} s")
+    args.csv.parent.mkdir(parents=True, exist_ok=True)
+    with args.csv.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    by = {(r["coating"], r["start"]): r for r in rows}
+    names = sorted({r["coating"] for r in rows})
+    steps = {s: sum(by[(n, s)]["steps"] for n in names) for s in STARTS}
+    ok = sum(by[(n, "ml")]["steps"] <= by[(n, "default")]["steps"]
+             and by[(n, "ml")]["relax_converged"] for n in names)
+    de = max(abs(by[(n, "ml")]["energy_eV"] - by[(n, "default")]["energy_eV"]) for n in names)
+    print(f"steps_default={steps['default']} steps_ml={steps['ml']} "
+          f"not_more_steps={ok}/{len(names)} max_abs_dE_eV={de:.3f}")
+
+
+if __name__ == "__main__":
+    main()
