@@ -69,6 +69,36 @@ def commit() -> str:
                                                              "src") else "")
 
 
+def write_steps(specs: list[str], work: Path, path: Path) -> None:
+    """Energy and fmax of every ionic step so far of each relaxation (its checkpoint while
+    it runs, its relax.traj when done), so an unfinished comparison is on record."""
+    import numpy as np
+    from ase.io import read
+
+    rows = []
+    for spec in specs:
+        name, miller = spec.split(":")
+        folder = work / name / miller
+        for start in STARTS:
+            done = folder / start / "relax.traj"
+            traj = done if done.exists() else folder / "checkpoints" / f"{start}.traj"
+            if not traj.exists():
+                continue
+            for step, atoms in enumerate(read(traj, ":")):
+                forces = atoms.get_forces()
+                rows.append({"coating": name, "miller": miller, "start": start, "step": step,
+                             "energy_eV": round(float(atoms.get_potential_energy()), 6),
+                             "fmax_eV_A": round(float(np.linalg.norm(forces, axis=1).max()), 4),
+                             "finished": done.exists(), "written_by": commit()})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    for row in rows:
+        print(json.dumps(row))
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--coatings", nargs="+", default=["VN:001", "LiC6:001"],
@@ -77,6 +107,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workdir", type=Path, default=Path("benchmark_clean_slab_hessian"))
     ap.add_argument("--csv", type=Path, default=ROOT / "docs" / "benchmarks"
                     / "clean_slab_hessian.csv")
+    ap.add_argument("--steps-only", action="store_true",
+                    help="run nothing: write every ionic step so far (finished or not) of "
+                    "the relaxations under --workdir to --steps-csv")
+    ap.add_argument("--steps-csv", type=Path, default=ROOT / "docs" / "benchmarks"
+                    / "clean_slab_hessian_steps.csv")
     ap.add_argument("--one", nargs=3, metavar=("TERMS", "START", "SETTINGS"),
                     help=argparse.SUPPRESS)  # the child process of one relaxation
     args = ap.parse_args(argv)
@@ -85,6 +120,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.one:
         terms, start, _ = args.one
         relax_one(Path(terms), start, settings, config["ml"])
+        return
+    if args.steps_only:
+        write_steps(args.coatings, args.workdir, args.steps_csv)
         return
     rows = []
     for spec in args.coatings:

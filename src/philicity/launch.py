@@ -127,7 +127,7 @@ def call_job(rule: str, job: Mapping, failure: Mapping | None = None) -> None:
     except MemoryError:
         raise
     except Exception as exc:
-        if not failure:
+        if not failure or not failure.get("records"):  # tables and database: a real error
             raise
         import traceback
 

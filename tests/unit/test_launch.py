@@ -110,3 +110,12 @@ def test_a_job_that_raises_leaves_failed_records_naming_the_candidate(tmp_path):
     with mock.patch.object(jobs, "find_sites", side_effect=MemoryError), \
             pytest.raises(MemoryError):
         launch.call_job("find_sites", {}, failure)
+
+
+def test_a_job_without_records_to_write_raises_its_error(tmp_path):
+    import pytest
+
+    with pytest.raises(FileNotFoundError):
+        launch.call_job("collect_database", {"inputs": [str(tmp_path / "none.json")],
+                                             "db_path": str(tmp_path / "c.db")},
+                        {"records": [], "fields": {}, "log": "x.log"})
