@@ -4,7 +4,7 @@
     philicity --version
     philicity check structures/coatings/Ag.cif    # what a screen would compute for it
 
-The screen itself runs through Snakemake (see the README).
+The screen itself runs through Snakemake (see README.md).
 """
 
 from __future__ import annotations

@@ -135,7 +135,7 @@ def select_for_relaxation(single_points: dict[str, float | None], top_k: int,
     ``window_eV`` of the lowest. Ties keep the input order.
 
     The window is safe when relaxing from the ML geometry lowers a site's energy by much
-    less than the window (measured on our systems: see README, "Fast path").
+    less than the window (measured on our systems: see docs/fast-path.md).
     """
     if top_k < 1:
         raise ValueError(f"top_k must be >= 1, got {top_k}")
