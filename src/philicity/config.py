@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -150,10 +151,16 @@ def load_schema(path: str | Path = SCHEMA) -> dict:
     return yaml.safe_load(Path(path).read_text())
 
 
+@functools.lru_cache(maxsize=1)
+def _shipped_schema() -> dict:
+    """The shipped schema, read once per process (every sidecar is checked against it)."""
+    return load_schema()
+
+
 def validate(config: dict, where: str | Sources = "config", schema: dict | None = None) -> dict:
     """Validate ``config`` in place (defaults filled) and return it; raises ConfigError
     naming ``where`` (or, given the sources, the file or ``--config`` that set the key)."""
-    schema = schema or load_schema()
+    schema = schema or _shipped_schema()
     _check(schema, schema, config, where)
     return config
 
@@ -161,7 +168,7 @@ def validate(config: dict, where: str | Sources = "config", schema: dict | None 
 def settings(config: dict, schema: dict | None = None) -> dict:
     """The effective numerical settings: the chosen preset with ``overrides`` merged over it,
     validated against ``$defs/settings`` with defaults filled."""
-    schema = schema or load_schema()
+    schema = schema or _shipped_schema()
     name = config["preset"]
     if name not in config["presets"]:
         raise ConfigError(
@@ -215,7 +222,7 @@ def settings_hash(settings_: dict, sections: tuple[str, ...] = INTERFACE_SECTION
 def validate_candidate(options: dict, where: str, schema: dict | None = None) -> dict:
     """Check a candidate's options (a sidecar ``X.yaml``) against the schema's candidate
     definition; raises ConfigError naming ``where`` and the key."""
-    schema = schema or load_schema()
+    schema = schema or _shipped_schema()
     _check(schema, {"$ref": "#/$defs/candidate"}, options, where)
     return options
 

@@ -32,7 +32,6 @@ except cfg.ConfigError as _exc:
 
 # The adsorption branch does not see the interface settings.
 SETTINGS = {k: v for k, v in ALL_SETTINGS.items() if k != "interface"}
-HASH = cfg.settings_hash(SETTINGS)
 STRATEGY = config["strategy"]
 ML = config["ml"]
 ML_HASH = cfg.settings_hash({"ml": ML}, ("ml",))

@@ -109,9 +109,8 @@ def prescreen_sites(terminations_json: str | Path, sites_json: str | Path,
     for item, site in zip(items, mine, strict=True):  # 2. DFT single points of the rest
         done = checkpoint_dir / f"{site['name']}.json"
         if not item["pruned_by"] and "dft_single_point_eV" not in item:
-            initial = sites.place_adatom(clean, site, metal, settings["sites"]["height_scale"])
             atoms = fastpath.onto_dft_substrate(jsonio.decode(item["ml_atoms"]), clean)
-            atoms.set_constraint(initial.constraints)
+            atoms.set_constraint(clean.constraints)  # the placed adatom's, as in step 1
             item["dft_atoms"] = jsonio.encode(atoms)  # where the DFT single point was taken
             sp = _slab_single_point(atoms, settings, options,
                                     out_json.with_name(f"{site['name']}_calc.txt"))

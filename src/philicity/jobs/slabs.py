@@ -56,12 +56,11 @@ def select_termination(candidate_json: str | Path, structure_path: str | Path,
         raw = slabs.generate_terminations(bulk, hkl, sl["min_thickness_A"], sl["vacuum_A"])
         built = [slabs.finish_slab(s, sl["min_lateral_A"], sl["fixed_layers"],
                                    sl["layer_tolerance_A"], sl["max_atoms"]) for s in raw]
-    except structures.CandidateError as exc:
-        rec.update(status="failed", reason=str(exc))
-        write_json(out_json, rec)
-        return rec
-    except (slabs.SlabError, ValueError) as exc:
-        rec.update(status="failed", reason=f"{structure_path}: miller ({miller}): {exc}")
+    except (structures.CandidateError, slabs.SlabError, ValueError) as exc:
+        # a CandidateError names its file; a slab problem gets the structure and facet
+        reason = (str(exc) if isinstance(exc, structures.CandidateError)
+                  else f"{structure_path}: miller ({miller}): {exc}")
+        rec.update(status="failed", reason=reason)
         write_json(out_json, rec)
         return rec
     choice = options.get("termination", "lowest_energy")
