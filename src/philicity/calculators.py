@@ -1,7 +1,7 @@
 """The one calculator factory: every ASE calculator of the pipeline is made here.
 
 Only this module imports GPAW.  ``settings`` is the validated ``calculator``
-section of the config (see ``workflow/schemas/config.schema.yaml``).
+section of the config (see ``src/philicity/data/config.schema.yaml``).
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import yaml
 
-SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+# shipped inside the package, so a plain (non-editable) pip install finds it
+SCHEMA = Path(__file__).resolve().parent / "data" / "config.schema.yaml"
 HASHED_SECTIONS = ("calculator", "bulk", "slab", "sites", "relax", "quality")
 # interface settings hash separately: changing them keeps the adsorption results
 INTERFACE_SECTIONS = (*HASHED_SECTIONS, "interface")

@@ -19,8 +19,6 @@ from workflow_helpers import ROOT, emt_screen, planned, snakemake
 
 pytestmark = pytest.mark.workflow
 
-# the expensive calculator and the ML model are both EMT: the test is about the DAG
-FAST_ML = "ml: {calculator: {name: emt}, top_k: 2}\n"
 REFERENCES = {"check_candidate", "compute_atom", "compute_bulk", "select_termination"}
 DFT = {"relax_clean_slab", "prescreen_sites", "relax_adsorbate", "scan_interface",
        "relax_interface", "compute_adhesion"}
@@ -31,14 +29,13 @@ def finished(tmp_path_factory) -> Path:
     """The EMT screen (Al anode; Cu, Ag and a broken CIF as coatings), run to the end."""
     workdir = tmp_path_factory.mktemp("finished")
     emt_screen(workdir)
-    (workdir / "fast_ml.yaml").write_text(FAST_ML)
     snakemake(workdir, *_args(workdir))
     return workdir
 
 
 def _args(workdir: Path, *configfiles: str, config: tuple[str, ...] = ()) -> list[str]:
     # structures_dir relative to the screen's folder: a copy of it is a screen of its own
-    files = [str(workdir / f) for f in ("emt.yaml", "fast_ml.yaml", *configfiles)]
+    files = [str(workdir / f) for f in ("config/config.yaml", *configfiles)]
     return ["--configfile", *files, "--config", "structures_dir=structures", *config,
             "--cores", "2", "--keep-going"]
 

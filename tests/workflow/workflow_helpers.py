@@ -45,35 +45,15 @@ def planned(proc: subprocess.CompletedProcess) -> set[tuple[str, str]]:
     return jobs
 
 
-EMT_CONFIG = """
-anodes: [Al]
-preset: emt
-presets:
-  emt:
-    calculator: {name: emt}
-    slab: {min_thickness_A: 4.0, vacuum_A: 8.0, min_lateral_A: 5.0, fixed_layers: 1,
-           max_atoms: 40}
-    relax: {fmax_eV_A: 0.05, steps: 100}
-    interface: {max_area_A2: 60, max_strain_pct: 6, max_atoms: 40, film_thickness_A: 4.0,
-                substrate_thickness_A: 4.0, vacuum_A: 8.0, registry_grid: 2}
-wetting:
-  sigma_lv_J_m2: {Al: 0.87}  # liquid Al near its melting point (test value)
-strategy: ml-then-dft
-ml: {calculator: {name: chgnet}, top_k: 2}
-"""
+TEST_DIR = ROOT / ".test"  # the demo screen: config/ and structures/ (catalog layout)
 
 
 def emt_screen(workdir: Path) -> list[str]:
-    """Write the EMT screen's structures and config into ``workdir``; return the
-    snakemake arguments that select them. Al stands in for the anode and Cu, Ag for
-    coatings (EMT knows them); Broken.cif is a CIF that cannot be read."""
-    s = workdir / "structures"
-    (s / "anodes").mkdir(parents=True)
-    (s / "coatings").mkdir()
-    shutil.copy(ROOT / "structures/coatings/Al.cif", s / "anodes/Al.cif")
-    for name in ("Cu", "Ag"):
-        shutil.copy(ROOT / f"structures/coatings/{name}.cif", s / f"coatings/{name}.cif")
-    shutil.copy(ROOT / "structures/coatings/Ag.yaml", s / "coatings/Ag.yaml")
-    (s / "coatings/Broken.cif").write_text("data_broken\n_cell_length_a 4.0\nloop_\n")
-    (workdir / "emt.yaml").write_text(EMT_CONFIG)
-    return ["--configfile", str(workdir / "emt.yaml"), "--config", f"structures_dir={s}"]
+    """Copy the EMT demo screen (``.test/config`` and ``.test/structures``) into
+    ``workdir``; return the snakemake arguments that select them. EMT stands in for DFT
+    and for the ML model; Al stands in for the anode and Cu, Ag for coatings (EMT knows
+    them); Broken.cif is a CIF that cannot be read."""
+    shutil.copytree(TEST_DIR / "config", workdir / "config")
+    shutil.copytree(TEST_DIR / "structures", workdir / "structures")
+    return ["--configfile", str(workdir / "config" / "config.yaml"),
+            "--config", f"structures_dir={workdir / 'structures'}"]
