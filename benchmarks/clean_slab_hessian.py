@@ -31,7 +31,7 @@ one_blas_thread(os.environ)
 
 from philicity import config as cfg  # noqa: E402
 from philicity import jobs  # noqa: E402
-from philicity.io import read_json, versions  # noqa: E402
+from philicity.files import read_json, versions  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTS = ("default", "ml")

@@ -91,7 +91,7 @@ def work_of_adhesion(coating: str, miller: str, metal: str, metal_miller: str,
         structures.read_structure(ROOT / "structures" / "coatings" / f"{coating}.cif"),
         slabs.str_to_miller(miller), coating_shift=None, **interfaces.settings_bounds(ic))
     best = found[0]
-    atoms = interfaces.to_atoms(best["interface"], (0.0, 0.0), ic["vacuum_A"],
+    atoms = interfaces.interface_atoms(best["interface"], (0.0, 0.0), ic["vacuum_A"],
                                 sl["fixed_layers"], sl["layer_tolerance_A"])
     energies = [single_point(part, calculators.make_calculator(calc, "slab"),
                              forces=False).energy_eV

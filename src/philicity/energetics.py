@@ -53,3 +53,30 @@ def strain_energy(e_strained: float, e_unstrained: float, area_A2: float) -> flo
     if area_A2 <= 0:
         raise ValueError("area must be positive")
     return (e_strained - e_unstrained) / area_A2 * EV_PER_A2_TO_J_PER_M2
+
+
+def adhesion(e_interface: float, e_metal: float, e_coating: float,
+             e_metal_frozen: float, e_coating_frozen: float, e_metal_unstrained: float,
+             area_A2: float, n_unstrained: int, area_unstrained_A2: float,
+             e_bulk_per_atom: float | None) -> dict[str, float | None]:
+    """The adhesion quantities of one interface (energies in eV, areas in angstrom^2;
+    results in J/m^2):
+
+    - ``W_ad_J_m2``: work of adhesion with the separated metal film and coating slab
+      (``e_metal``, ``e_coating``) relaxed after separating (or frozen, if not relaxed);
+    - ``W_sep_J_m2``: ideal work of separation, the two parts exactly as they sit in the
+      interface (``*_frozen``): every relaxation the interface run left unfinished cancels;
+    - ``E_strain_J_m2``: elastic energy of the film strained onto the coating, per
+      interface area, against the film at its own lattice (``e_metal_unstrained``);
+    - ``metal_surface_energy_J_m2``: surface energy of that unstrained film (its
+      ``n_unstrained`` atoms and area) against bulk metal; None without a bulk energy.
+    """
+    return {
+        "W_ad_J_m2": work_of_adhesion(e_metal, e_coating, e_interface, area_A2),
+        "W_sep_J_m2": work_of_adhesion(e_metal_frozen, e_coating_frozen, e_interface,
+                                       area_A2),
+        "E_strain_J_m2": strain_energy(e_metal, e_metal_unstrained, area_A2),
+        "metal_surface_energy_J_m2": (
+            surface_energy(e_metal_unstrained, n_unstrained, e_bulk_per_atom,
+                           area_unstrained_A2) if e_bulk_per_atom is not None else None),
+    }

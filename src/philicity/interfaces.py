@@ -55,8 +55,8 @@ def settings_bounds(interface_settings: dict) -> dict:
     ic = interface_settings
     return {"max_area_A2": ic["max_area_A2"], "max_strain_pct": ic["max_strain_pct"],
             "max_atoms": ic["max_atoms"], "gap_A": ic["gap_A"],
-            "film_layers": ic["film_thickness_A"],
-            "substrate_layers": ic["substrate_thickness_A"], "vacuum_A": ic["vacuum_A"]}
+            "film_thickness_A": ic["film_thickness_A"],
+            "substrate_thickness_A": ic["substrate_thickness_A"], "vacuum_A": ic["vacuum_A"]}
 
 
 def build_interfaces(
@@ -70,15 +70,16 @@ def build_interfaces(
     max_strain_pct: float,
     max_atoms: int,
     gap_A: float,
-    film_layers: int,
-    substrate_layers: int,
+    film_thickness_A: float,
+    substrate_thickness_A: float,
     vacuum_A: float,
 ) -> list[dict]:
     """Lattice-matched metal(film)/coating(substrate) interfaces within the bounds.
 
     ``coating_shift`` selects the coating termination (the ``shift`` of a pymatgen
     ``Slab`` from :func:`philicity.slabs.generate_terminations`); ``None`` keeps every
-    termination. Layers count pymatgen's unit planes (one d_hkl each). Returns dicts
+    termination. ``film_thickness_A`` and ``substrate_thickness_A``: minimum thicknesses
+    (angstrom; pymatgen's ``in_layers=False``). Returns dicts
     with the ``interface`` and its ``area_A2``, ``n_atoms``, ``strain_pct``,
     ``termination``, smallest first (atoms, then |strain|). Equivalent interfaces
     (pymatgen returns some twice) are kept once. Raises :class:`InterfaceError` when
@@ -109,8 +110,8 @@ def build_interfaces(
     found, too_big, too_strained = [], [], []
     for term in terminations:
         for iface in builder.get_interfaces(
-            term, gap=gap_A, vacuum_over_film=vacuum_A, film_thickness=film_layers,
-            substrate_thickness=substrate_layers, in_layers=False,
+            term, gap=gap_A, vacuum_over_film=vacuum_A, film_thickness=film_thickness_A,
+            substrate_thickness=substrate_thickness_A, in_layers=False,
         ):
             entry = {"interface": iface, "area_A2": interface_area(iface),
                      "n_atoms": len(iface), "strain_pct": film_strain_pct(iface),
@@ -178,8 +179,8 @@ def registry_shifts(interface: Interface, grid: int) -> list[tuple[float, float]
     return shifts
 
 
-def to_atoms(interface: Interface, offset: tuple[float, float], vacuum_A: float,
-             fixed_layers: int, layer_tolerance_A: float) -> Atoms:
+def interface_atoms(interface: Interface, offset: tuple[float, float], vacuum_A: float,
+                    fixed_layers: int, layer_tolerance_A: float) -> Atoms:
     """The interface at one in-plane film ``offset`` as a tagged ASE slab with
     ``vacuum_A`` between periodic images and the bottom coating layers fixed."""
     iface = interface.copy()

@@ -14,11 +14,12 @@ splits the work, and only rank 0 writes files (see ``philicity.jobs``).
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -101,29 +102,36 @@ def run_mpi(tasks: int, args: Sequence[str], launcher: str = "auto",
                    stderr=subprocess.STDOUT)
 
 
-def write_job(path: str | Path, rule: str, job: Mapping, tasks: int,
+def job_function(target: str) -> Callable[..., object]:
+    """The function ``target`` names, as ``"package.module:function"``."""
+    module, _, name = target.partition(":")
+    if not module or not name:
+        raise ValueError(f"job {target!r} is not 'package.module:function'")
+    return getattr(importlib.import_module(module), name)
+
+
+def write_job(path: str | Path, target: str, job: Mapping, tasks: int,
               failure: Mapping | None = None) -> Path:
-    """The job's rule, arguments (paths become strings), rank count and failure records
-    as JSON."""
-    from philicity.io import write_json
+    """The job's function, arguments (paths become strings), rank count and failure
+    records as JSON."""
+    from philicity.files import write_json
 
     path = Path(path)
-    write_json(path, {"rule": rule, "job": dict(job), "tasks": tasks,
+    write_json(path, {"function": target, "job": dict(job), "tasks": tasks,
                       "failure": dict(failure) if failure else None})
     return path
 
 
-def call_job(rule: str, job: Mapping, failure: Mapping | None = None) -> None:
-    """``philicity.jobs.<rule>(**job)``. With ``failure`` (``records``: the JSON outputs,
-    ``fields``: the candidate's file and the wildcards), an exception becomes a failed
-    record in each output (MPI rank 0 writes it) and the traceback goes to the log: the
-    candidate gets a failed row with the reason and the other candidates' tables are
-    written. MemoryError is raised again, so that a scheduler's retry with more memory
-    can still run the job."""
-    from philicity import jobs
-
+def call_job(target: str, job: Mapping, failure: Mapping | None = None) -> None:
+    """Call ``target`` (``"module:function"``) with ``job``. With ``failure``
+    (``records``: the JSON outputs, ``fields``: the candidate's file and the wildcards,
+    ``rule``: the rule's name), an exception becomes a failed record in each output (MPI
+    rank 0 writes it) and the traceback goes to the log: the candidate gets a failed row
+    with the reason and the other candidates' tables are written. MemoryError is raised
+    again, so that a scheduler's retry with more memory can still run the job."""
+    function = job_function(target)
     try:
-        getattr(jobs, rule)(**job)
+        function(**job)
     except MemoryError:
         raise
     except Exception as exc:
@@ -131,30 +139,33 @@ def call_job(rule: str, job: Mapping, failure: Mapping | None = None) -> None:
             raise
         import traceback
 
+        from philicity.jobs.records import write_crash_records
+
         traceback.print_exc()
-        jobs.write_crash_records(rule, exc, failure)
+        write_crash_records(failure.get("rule") or target.rpartition(":")[2], exc, failure)
 
 
-def launch(rule: str, job: Mapping, tasks: int, job_json: str | Path,
+def launch(target: str, job: Mapping, tasks: int, job_json: str | Path,
            launcher: str = "auto", extra_args: Sequence[str] = (),
            stdout: IO | None = None, failure: Mapping | None = None) -> None:
-    """Run ``philicity.jobs.<rule>(**job)`` on ``tasks`` ranks (also for one) through
-    ``job_json``, which stays beside the log so a failed job can be rerun by hand."""
-    path = write_job(job_json, rule, job, tasks, failure)
+    """Run ``target(**job)`` on ``tasks`` ranks (also for one) through ``job_json``, which
+    stays beside the log so a failed job can be rerun by hand."""
+    path = write_job(job_json, target, job, tasks, failure)
     run_mpi(tasks, ["-m", "philicity.launch", str(path)], launcher, extra_args, stdout)
 
 
-def run_job(rule: str, job: Mapping, tasks: int = 1, log: str | Path | None = None,
+def run_job(target: str, job: Mapping, tasks: int = 1, log: str | Path | None = None,
             launcher: str = "auto", extra_args: Sequence[str] = (),
             failure: Mapping | None = None) -> None:
-    """Run the job of ``rule`` (:func:`call_job`): in this process with one task, else on
-    ``tasks`` MPI ranks with the arguments in ``<log>.job.json``."""
+    """Run the job function ``target`` (``"module:function"``, :func:`call_job`): in this
+    process with one task, else on ``tasks`` MPI ranks with the arguments in
+    ``<log>.job.json``."""
     if tasks <= 1:
-        call_job(rule, job, failure)
+        call_job(target, job, failure)
         return
     if log is None:
         raise ValueError("a job on several ranks needs a log path for its JSON file")
-    launch(rule, job, tasks, Path(log).with_suffix(".job.json"), launcher, extra_args,
+    launch(target, job, tasks, Path(log).with_suffix(".job.json"), launcher, extra_args,
            failure=failure)
 
 
@@ -172,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"launch: {spec['tasks']} ranks were asked for, but this process sees an MPI "
             f"world of {world.size}: the launcher did not start one MPI job. With srun, "
             "set parallel.launcher_args: ['--mpi=pmix'] (srun --mpi=list shows the plugins)")
-    call_job(spec["rule"], spec["job"], spec.get("failure"))
+    call_job(spec["function"], spec["job"], spec.get("failure"))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ SITE_COLUMNS = ["coating", "formula", "miller", "termination", "site", "site_kin
 RANKING_COLUMNS = ["rank", "coating", "formula", "miller", "best_site", "E_b_atom_eV",
                    "E_b_bulk_eV", "dE_vs_baseline_eV", "W_ad_J_m2", "theta_deg",
                    "wetting_regime", "score", "flags", "status", "settings_hash"]
+# the formula of :func:`score`, as the report prints it
+SCORE_FORMULA = "score = w_binding * (-dE_vs_baseline_eV) + w_wetting * cos(theta)"
 INTERFACE_COLUMNS = ["coating", "metal_miller", "coating_miller", "area_A2", "n_atoms",
                      "strain_pct", "registry", "W_ad_J_m2", "theta_deg", "wetting_regime",
                      "E_strain_J_m2", "flags", "W_sep_J_m2", "termination", "sigma_lv_J_m2",
@@ -212,3 +214,27 @@ def run_summary(rankings: dict[str, pd.DataFrame], max_reason: int = 160) -> tup
                   if str(r.status) != "ok"]
         problems += len(failed)
     return "\n".join(lines), problems
+
+
+def baseline_binding(baseline: pd.DataFrame, reference_miller: str) -> float | None:
+    """E_b (eV, vs the isolated atom) of the anode metal's adatom on its own
+    ``reference_miller`` surface: the best unflagged site; None if none has an energy."""
+    ref = baseline[(baseline["miller"] == reference_miller) & (baseline["flags"] == "")]
+    return float(ref["E_b_atom_eV"].min()) if ref["E_b_atom_eV"].notna().any() else None
+
+
+def ranking_markdown(metal: str, ranked: pd.DataFrame, reference_miller: str,
+                     baseline_E_b_atom_eV: float | None, e_atom_eV: float | None,
+                     e_bulk_eV_per_atom: float | None, settings_hash_: str, weights: dict,
+                     sigma_J_m2: float | None, sigma_source: str) -> str:
+    """The ranking as a Markdown page: how it was computed, then the table."""
+    e_base = baseline_E_b_atom_eV
+    header = (f"# {metal}: coatings ranked by score\n\n"
+              f"Baseline: {metal} adatom on {metal}({reference_miller}), best unflagged site, "
+              f"E_b = {e_base if e_base is None else round(e_base, 3)} eV vs the isolated atom "
+              f"(E_atom = {e_atom_eV} eV, E_bulk = {e_bulk_eV_per_atom} eV/atom). "
+              f"Settings hash {settings_hash_}.\n\n"
+              f"{SCORE_FORMULA}; weights {weights}. theta from Young-Dupre with sigma_lv = "
+              f"{'-' if sigma_J_m2 is None else round(sigma_J_m2, 4)} J/m^2 "
+              f"({sigma_source}). Empty cells: not computed or failed (see status).\n\n")
+    return header + ranked.to_markdown(index=False, floatfmt=".3f") + "\n"

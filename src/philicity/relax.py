@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
+from ase.filters import FrechetCellFilter
 from ase.io import Trajectory, read
 from ase.optimize import BFGS, FIRE, LBFGS
 
@@ -171,6 +172,7 @@ def relax(
     log: str | Path | None = None,
     hessian: np.ndarray | None = None,
     save_state: Callable[[], object] | None = None,
+    cell: bool = False,
 ) -> Outcome:
     """Relax ``atoms`` (respecting their constraints) to ``fmax_eV_A`` in at most ``steps``.
 
@@ -188,6 +190,10 @@ def relax(
     .gpw, gives its first forces without a new calculation. ``extra["scf_per_step"]``:
     SCF iterations of each force call; ``extra["energy_initial_eV"]``: the energy of the
     starting geometry (the first checkpoint frame), eV.
+
+    ``cell``: the lattice relaxes too (ASE's ``FrechetCellFilter``; ``fmax_eV_A`` then also
+    bounds the stress times the volume); a resumed run continues from the last frame's
+    cell and positions with a fresh Hessian, and ``hessian`` is not used.
     """
     start = time.perf_counter()
     checkpoint = Path(checkpoint)
@@ -204,6 +210,8 @@ def relax(
             # checkpoints written before resumes stopped repeating their last frame
             frames = [f for i, f in enumerate(frames)
                       if i == 0 or np.abs(f.positions - frames[i - 1].positions).max() > 1e-10]
+            if cell:
+                atoms.set_cell(frames[-1].cell, scale_atoms=False)
             atoms.positions = frames[-1].positions
             resumed = len(frames) - 1
         else:
@@ -216,11 +224,13 @@ def relax(
     atoms.calc = calc
     traj = Trajectory(str(checkpoint), "a", atoms)
     logfile = str(log) if log else None
-    if hessian is not None and optimizer == "BFGS":
+    if cell:
+        opt = OPTIMIZERS[optimizer](FrechetCellFilter(atoms), logfile=logfile)
+    elif hessian is not None and optimizer == "BFGS":
         opt = GuardedBFGS(atoms, hessian, logfile=logfile)
     else:
         opt = OPTIMIZERS[optimizer](atoms, logfile=logfile)
-    if resumed and hasattr(opt, "_replay_trajectory"):
+    if resumed and not cell and hasattr(opt, "_replay_trajectory"):
         opt.replay_trajectory(frames)
     # a resumed run's first frame is the checkpoint's last: written again, every resume
     # would spend one of the ``steps`` on it
@@ -251,6 +261,7 @@ def relax(
     if counted:
         extra["scf_per_step"] = scf_counts
     return Outcome(atoms, energy, fmax, steps=opt.nsteps + resumed, resumed_steps=resumed,
-                   relax_converged=converged or fmax <= fmax_eV_A,
+                   # with the cell, the stress counts too: only the optimizer can tell
+                   relax_converged=converged or (not cell and fmax <= fmax_eV_A),
                    wall_s=time.perf_counter() - start,
                    scf_iterations=sum(scf_counts) if counted else None, extra=extra)

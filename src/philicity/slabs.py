@@ -165,3 +165,24 @@ def check_slab_size(bulk: Structure, miller: tuple[int, int, int], min_thickness
     if lower > max_atoms:
         raise SlabError(f"even the smallest slab has about {lower:.0f} atoms "
                         f"({n_prim} per primitive cell) > max_atoms={max_atoms}")
+
+
+def choose_termination(terminations: list[dict], choice: str | int) -> list[int]:
+    """Indices of the terminations of one facet to screen.
+
+    ``terminations``: one dict per cut with ``index``, ``stoichiometric`` and, when the
+    surface energies were computed, ``gamma_J_m2`` (J/m^2; None where the SCF failed).
+    ``choice``: ``"all"``; an index; or ``"lowest_energy"``: stoichiometric cuts first
+    (their surface energy is well defined), then the lowest surface energy; the first cut
+    when no surface energy is known (a single cut, or every SCF failed). Raises
+    :class:`SlabError` for an index the facet does not have."""
+    if choice == "all":
+        return [t["index"] for t in terminations]
+    if isinstance(choice, int):
+        if choice >= len(terminations):
+            raise SlabError(f"{len(terminations)} terminations; termination {choice} "
+                            "does not exist")
+        return [choice]
+    ranked = sorted((t for t in terminations if t.get("gamma_J_m2") is not None),
+                    key=lambda t: (not t["stoichiometric"], t["gamma_J_m2"]))
+    return [ranked[0]["index"]] if ranked else [terminations[0]["index"]]

@@ -20,6 +20,7 @@ Surface tensions of the liquid metals, sigma_lv(T) in J/m^2 (T in K):
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 MELTING_POINT_K = {"Li": 453.65, "Na": 370.95, "K": 336.53}
 
@@ -55,3 +56,29 @@ def contact_angle(w_ad_J_m2: float, sigma_J_m2: float) -> tuple[float, str]:
         return 180.0, "non-wetting"
     theta = math.degrees(math.acos(w_ad_J_m2 / sigma_J_m2 - 1.0))
     return theta, ("wetting" if theta < 90.0 else "non-wetting")
+
+
+class SurfaceTension(NamedTuple):
+    """The liquid surface tension a metal's contact angles use."""
+
+    sigma_J_m2: float | None  # None: none known, or each row's own DFT film value
+    source: str  # where it comes from, for the report
+    from_dft_film: bool  # each interface row uses its metal film's DFT surface energy
+
+
+def surface_tension_for(metal: str, wetting: dict) -> SurfaceTension:
+    """The surface tension (J/m^2) of ``metal``'s contact angles, from the config's
+    ``wetting`` section: ``sigma_lv_J_m2[metal]`` if set; with ``sigma_from:
+    dft_surface_energy`` each interface row's DFT surface energy of the metal film; else
+    the shipped fit at ``temperature_K[metal]`` (default: the melting point); None (and
+    the reason) if no fit is shipped for ``metal``."""
+    if wetting.get("sigma_lv_J_m2", {}).get(metal) is not None:
+        return SurfaceTension(wetting["sigma_lv_J_m2"][metal], "set in the config", False)
+    if wetting.get("sigma_from") == "dft_surface_energy":
+        return SurfaceTension(None, "DFT surface energy of the metal film", True)
+    if metal in MELTING_POINT_K:
+        temperature = wetting.get("temperature_K", {}).get(metal)
+        return SurfaceTension(sigma_lv(metal, temperature), f"{SIGMA_SOURCES[metal]}, T = "
+                              f"{temperature or MELTING_POINT_K[metal]} K", False)
+    return SurfaceTension(None, f"none shipped for {metal}: set wetting.sigma_lv_J_m2",
+                          False)

@@ -150,25 +150,25 @@ def test_a_killed_relaxation_resumes_from_its_wave_functions(tmp_path, tiny, mon
     from ase.build import fcc100
     from ase.constraints import FixAtoms
 
-    from philicity.jobs import common
+    from philicity.jobs import dft
 
     slab = fcc100("Al", (1, 1, 3), vacuum=4.0)
     slab.set_constraint(FixAtoms(indices=[0]))
     settings = {**tiny, "relax": {**tiny["relax"], "fmax_eV_A": 0.01, "steps": 10}}
-    save, saved = common._save_wavefunctions, []
+    save, saved = dft.save_wavefunctions, []
 
     def killed_after_two(calc, path):
         saved.append(save(calc, path))
         if len(saved) == 2:
             raise RuntimeError("killed")
 
-    monkeypatch.setattr(common, "_save_wavefunctions", killed_after_two)
+    monkeypatch.setattr(dft, "save_wavefunctions", killed_after_two)
     with pytest.raises(RuntimeError, match="killed"):
-        common._relax_slab(slab.copy(), settings, None, tmp_path, tmp_path / "ck/r.traj")
+        dft.relax_structure(slab.copy(), settings, None, tmp_path, tmp_path / "ck/r.traj")
     state = tmp_path / "ck/r_state.gpw"
     assert saved[-1] == str(state) and state.exists()
     monkeypatch.undo()
-    out = common._relax_slab(slab.copy(), settings, None, tmp_path, tmp_path / "ck/r.traj")
+    out = dft.relax_structure(slab.copy(), settings, None, tmp_path, tmp_path / "ck/r.traj")
     assert out.resumed_steps == 1 and out.relax_converged
     assert out.extra["scf_per_step"][0] == 0 and out.extra["scf_per_step"][1] > 0
     assert not state.exists()

@@ -68,7 +68,8 @@ def test_bulk_na_gives_the_same_energy_on_one_and_two_ranks(tmp_path, tiny, root
 
 def test_ranks_that_are_not_one_mpi_job_refuse_to_run(tmp_path):
     """srun without an MPI plugin starts N serial copies that would each write: refused."""
-    job = launch.write_job(tmp_path / "j.json", "compute_atom", {}, tasks=2)
+    job = launch.write_job(tmp_path / "j.json", "philicity.jobs.bulk:compute_atom", {},
+                           tasks=2)
     proc = subprocess.run([sys.executable, "-m", "gpaw", "python", "-m", "philicity.launch",
                            str(job)], capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0 and "--mpi=pmix" in proc.stderr
@@ -83,7 +84,7 @@ def test_ml_relaxation_continues_from_rank_0_on_every_rank(tmp_path):
         "from ase.build import fcc100\n"
         "from ase.calculators.emt import EMT\n"
         "from ase.parallel import broadcast, world\n"
-        "from philicity.fastpath import ml_relax\n"
+        "from philicity.ml_then_dft import ml_relax\n"
         "atoms = fcc100('Cu', (1, 1, 2), vacuum=5.0)\n"
         "atoms.positions[-1, 2] += 0.1 * (world.rank + 1)\n"
         f"out = ml_relax(atoms, EMT(), 0.05, 3, r'{tmp_path}/ml_' + str(world.rank) + '.traj')\n"
@@ -107,7 +108,7 @@ def test_a_job_goes_on_collectively_after_rank_0_writes_a_structure(tmp_path):
         "import json\n"
         "from ase.build import bulk\n"
         "from ase.parallel import broadcast, world\n"
-        "from philicity.jobs.common import write_atoms\n"
+        "from philicity.jobs.mpi import write_atoms\n"
         f"write_atoms(r'{tmp_path}/final.extxyz', bulk('Na', cubic=True))\n"
         "got = broadcast('next collective' if world.rank == 0 else None, 0, world)\n"
         "print('RANK', world.rank, json.dumps(got), flush=True)\n")

@@ -14,8 +14,8 @@ import pytest
 import yaml
 from ase.io import read
 
-from philicity import config, io, jobs
-from philicity.io import read_json
+from philicity import config, files, jobs
+from philicity.files import read_json
 
 # A relaxation in a child process that SIGKILLs itself inside BFGS step KILL_AT:
 # nothing of Python's clean-up runs, as when a scheduler or the OOM killer stops a job.
@@ -101,22 +101,22 @@ def test_a_write_that_dies_keeps_the_previous_file(tmp_path, monkeypatch, what):
 
     target = {"json": tmp_path / "r.json", "structure": tmp_path / "s.extxyz",
               "database": tmp_path / "c.db"}[what]
-    io.write_json(tmp_path / "r.json", {"status": "ok", "energy_eV": -1.0})
-    io.write_atoms(tmp_path / "s.extxyz", bulk("Cu"))
-    io.collect_database([tmp_path / "r.json"], tmp_path / "c.db")
+    files.write_json(tmp_path / "r.json", {"status": "ok", "energy_eV": -1.0})
+    files.write_atoms(tmp_path / "s.extxyz", bulk("Cu"))
+    files.collect_database([tmp_path / "r.json"], tmp_path / "c.db")
     before = target.read_bytes()
 
     def dies(*_):
         raise KeyboardInterrupt("killed while renaming")
 
-    monkeypatch.setattr(io.os, "replace", dies)
+    monkeypatch.setattr(files.os, "replace", dies)
     with pytest.raises(KeyboardInterrupt):
         if what == "json":
-            io.write_json(target, {"status": "ok", "energy_eV": -2.0})
+            files.write_json(target, {"status": "ok", "energy_eV": -2.0})
         elif what == "structure":
-            io.write_atoms(target, bulk("Ag"))
+            files.write_atoms(target, bulk("Ag"))
         else:
-            io.collect_database([tmp_path / "r.json", tmp_path / "r.json"], target)
+            files.collect_database([tmp_path / "r.json", tmp_path / "r.json"], target)
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
         "c.db", "r.json", "s.extxyz"]
@@ -181,12 +181,12 @@ def test_single_points_of_a_killed_termination_choice_are_kept(tmp_path, setting
         return -3.5
 
     cu, path = bulk("Cu", cubic=True), tmp_path / "t0_single_point.json"
-    assert jobs.common._kept_energy(path, cu, settings, {}, compute) == -3.5
-    assert jobs.common._kept_energy(path, cu, settings, {}, compute) == -3.5
+    assert jobs.dft.kept_energy(path, cu, settings, {}, compute) == -3.5
+    assert jobs.dft.kept_energy(path, cu, settings, {}, compute) == -3.5
     assert len(calls) == 1
     moved = cu.copy()
     moved.positions[0, 2] += 0.1
-    jobs.common._kept_energy(path, moved, settings, {}, compute)
+    jobs.dft.kept_energy(path, moved, settings, {}, compute)
     other = {**settings, "calculator": {**settings["calculator"], "name": "gpaw"}}
-    jobs.common._kept_energy(path, moved, other, {}, compute)
+    jobs.dft.kept_energy(path, moved, other, {}, compute)
     assert len(calls) == 3

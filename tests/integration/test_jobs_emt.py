@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from ase.io import read
 
-from philicity import fastpath, jobs
-from philicity.io import collect_database, read_json, write_json
+from philicity import jobs, ml_then_dft
+from philicity.files import collect_database, read_json, write_json
 from philicity.relax import relax
 
 
@@ -123,9 +123,15 @@ def test_bulk_reference_with_lattice_relaxation(tmp_path, settings, root):
     cif = tmp_path / "Cu.cif"
     shutil.copy(root / "structures/coatings/Cu.cif", cif)
     settings = {**settings, "bulk": {"relax_lattice": True, "fmax_eV_A": 0.01}}
-    rec = jobs.compute_bulk(cif, "Cu", settings, tmp_path / "bulk")
+    rec = jobs.compute_bulk(cif, "Cu", settings, tmp_path / "bulk", tmp_path / "ck/bulk.traj")
     # EMT's Cu lattice constant is 3.59 A (experiment 3.615)
     assert rec["lattice_A"][0] == pytest.approx(3.59, abs=0.01)
+    # through relax.relax: checkpointed (kept as relax.traj), SCF retries on record, the
+    # structure named by the record
+    assert rec["relax_converged"] and rec["steps"] > 0 and "scf_tries" in rec
+    assert (tmp_path / "bulk/relax.traj").exists() and not (tmp_path / "ck/bulk.traj").exists()
+    assert read(tmp_path / "bulk" / rec["structure"]).cell.cellpar()[0] == pytest.approx(
+        rec["lattice_A"][0])
     assert rec["energy_per_atom_eV"] == pytest.approx(read_json(tmp_path / "bulk/record.json")
                                                       ["energy_eV"] / 4)
     assert np.isfinite(rec["energy_per_atom_eV"])
@@ -157,7 +163,7 @@ def test_interface_scan_relax_and_work_of_adhesion(tmp_path, root, settings, mon
     assert scan["registry"] == scan["scan"][int(np.argmin(energies))]["offset"]
     # the points are kept: a rerun on the same inputs computes none again
     calls = []
-    monkeypatch.setattr(jobs.interfaces, "_slab_single_point", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(jobs.interfaces, "slab_single_point", lambda *a, **k: calls.append(a))
     again = jobs.scan_interface(tmp / "terminations.json", tmp / "Al.cif",
                                 tmp / "bulk/final.extxyz", "Ag", "100", 0, settings,
                                 tmp / "iface/scan.json", tmp / "ck/scan.json")
@@ -239,6 +245,8 @@ def test_interface_without_a_match_is_a_status_not_an_error(surface, root, setti
 @pytest.mark.parametrize("name", ["chgnet", "sevenn"])
 def test_ml_calculators_build_offline_from_the_factory(name, monkeypatch):
     """Weights come from the installed wheel: no network (HF/hub downloads disabled)."""
+    pytest.importorskip("torch", reason="the ML models need torch (pip install '.[ml]')")
+    pytest.importorskip(name, reason=f"{name} is installed with the [ml] extra")
     from ase.build import add_adsorbate, fcc100
 
     from philicity import calculators
@@ -259,6 +267,7 @@ def test_staged_strategy_relaxes_only_the_top_k_with_the_expensive_calculator(su
                                                                                settings):
     """CHGNet pre-relaxes Ag on every Cu(100) site, EMT stands in for DFT: single points
     on all survivors, relaxations of the top_k only, energies from EMT."""
+    pytest.importorskip("chgnet", reason="CHGNet (and torch) come with the [ml] extra")
     tmp, terms = surface
     clean = jobs.relax_clean_slab(tmp / "terminations.json", 0, settings, tmp / "clean",
                                   tmp / "ck" / "clean.traj")
@@ -319,7 +328,7 @@ def test_scf_retry_stops_at_the_first_converged_try(settings):
                        wall_s=1.5)
 
     settings["calculator"].update(name="gpaw", scf_retries=3)
-    out = jobs.common._with_scf_retries(run, settings, None)
+    out = jobs.dft.with_scf_retries(run, settings, None)
     assert out.scf_converged and out.energy_eV == -1.0 and out.wall_s == 3.0
     assert [t["scf_converged"] for t in out.extra["scf_tries"]] == [False, True]
     assert calls[1]["mixer"]["beta"] == calls[0]["mixer"]["beta"] / 2
@@ -338,7 +347,7 @@ def test_the_ml_hessian_shortens_a_bfgs_relaxation(tmp_path):
     add_adsorbate(slab, "Au", 2.2, "hollow")
     slab.positions[-1] += (0.3, 0.2, 0.0)
     free = [i for i in range(len(slab)) if i not in slab.constraints[0].index]
-    hessian = fastpath.ml_hessian(slab, EMT(), free)
+    hessian = ml_then_dft.ml_hessian(slab, EMT(), free)
     n = 3 * len(slab)
     fixed = [3 * i + k for i in slab.constraints[0].index for k in range(3)]
     assert hessian.shape == (n, n) and np.allclose(hessian, hessian.T)
@@ -353,7 +362,7 @@ def test_the_ml_hessian_shortens_a_bfgs_relaxation(tmp_path):
     vib.run()
     reference = vib.get_vibrations().get_hessian_2d()
     idx = (3 * np.asarray(free)[:, None] + np.arange(3)).ravel()
-    unfloored = fastpath.ml_hessian(slab, EMT(), free, floor_eV_A2=-np.inf)
+    unfloored = ml_then_dft.ml_hessian(slab, EMT(), free, floor_eV_A2=-np.inf)
     assert np.allclose(unfloored[np.ix_(idx, idx)], 0.5 * (reference + reference.T), atol=1e-8)
     steps = {}
     for name, h in (("default", None), ("ml", hessian)):
@@ -377,11 +386,11 @@ def test_a_kept_single_point_is_found_whatever_the_order_of_the_atoms_arrays(tmp
     other.arrays = dict(reversed(list(other.arrays.items())))
     path = tmp_path / "t0_single_point.json"
     calls = []
-    kept = jobs.common._kept_energy
+    kept = jobs.dft.kept_energy
     assert kept(path, atoms, settings, None, lambda: calls.append(1) or -1.0) == -1.0
     assert kept(path, other, settings, None, lambda: calls.append(1) or -2.0) == -1.0
     legacy = read_json(path)
-    legacy["key"]["atoms"] = jobs.common.jsonio.encode(other)  # as keys were written before
+    legacy["key"]["atoms"] = jobs.dft.jsonio.encode(other)  # as keys were written before
     path.write_text(json.dumps(legacy))
     assert kept(path, atoms, settings, None, lambda: calls.append(1) or -2.0) == -1.0
     assert calls == [1]
@@ -417,10 +426,10 @@ def test_a_surface_whose_every_site_the_ml_model_flags_keeps_its_ml_lowest_site(
 def test_keep_lowest_if_all_pruned_only_acts_when_every_site_is_pruned():
     items = [{"site": "a", "ml_energy_eV": -1.0, "pruned_by": ["moved"]},
              {"site": "b", "ml_energy_eV": -2.0, "pruned_by": ["reconstructed"]}]
-    fastpath.keep_lowest_if_all_pruned(items)
+    ml_then_dft.keep_lowest_if_all_pruned(items)
     assert items[1]["pruned_by"] == [] and items[1]["kept_despite"] == ["reconstructed"]
     assert items[0]["pruned_by"] == ["moved"]
     mixed = [{"site": "a", "ml_energy_eV": -1.0, "pruned_by": []},
              {"site": "b", "ml_energy_eV": -2.0, "pruned_by": ["moved"]}]
-    fastpath.keep_lowest_if_all_pruned(mixed)
+    ml_then_dft.keep_lowest_if_all_pruned(mixed)
     assert mixed[1]["pruned_by"] == ["moved"] and "kept_despite" not in mixed[1]

@@ -11,7 +11,7 @@ from ase.calculators.emt import EMT
 from ase.constraints import FixAtoms
 from ase.io import read, write
 
-from philicity import fastpath
+from philicity import ml_then_dft
 from philicity.relax import relax
 
 
@@ -48,7 +48,7 @@ def test_a_misleading_hessian_falls_back_to_ase_default(slab, tmp_path):
 
 def test_a_good_hessian_is_kept_to_the_end(slab, tmp_path):
     free = [i for i in range(len(slab)) if i not in slab.constraints[0].index]
-    exact = fastpath.ml_hessian(slab, EMT(), free)
+    exact = ml_then_dft.ml_hessian(slab, EMT(), free)
     out = relax(slab, EMT(), 0.01, 300, tmp_path / "exact.traj", hessian=exact)
     default = relax(slab, EMT(), 0.01, 300, tmp_path / "default.traj")
     assert out.extra["hessian_fallback_step"] is None

@@ -50,3 +50,15 @@ def test_strain_energy_hand_value():
     from philicity.energetics import strain_energy
 
     assert strain_energy(-9.5, -10.0, 8.0108831695) == pytest.approx(1.0)
+
+
+def test_adhesion_quantities_hand_computed():
+    # interface -10 eV over 10 A^2; relaxed parts -4 and -5.5, frozen -3.9 and -5.4
+    out = energetics.adhesion(-10.0, -4.0, -5.5, -3.9, -5.4, -4.2, 10.0, 4, 8.0, -1.1)
+    k = energetics.EV_PER_A2_TO_J_PER_M2
+    assert out["W_ad_J_m2"] == pytest.approx(0.5 / 10.0 * k)
+    assert out["W_sep_J_m2"] == pytest.approx(0.7 / 10.0 * k)  # frozen parts: more
+    assert out["E_strain_J_m2"] == pytest.approx(0.2 / 10.0 * k)
+    assert out["metal_surface_energy_J_m2"] == pytest.approx(0.2 / 16.0 * k)
+    no_bulk = energetics.adhesion(-10.0, -4.0, -5.5, -3.9, -5.4, -4.2, 10.0, 4, 8.0, None)
+    assert no_bulk["metal_surface_energy_J_m2"] is None

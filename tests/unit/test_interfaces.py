@@ -6,7 +6,7 @@ import pytest
 from philicity import interfaces, slabs, structures
 
 BOUNDS = dict(max_area_A2=60.0, max_strain_pct=6.0, max_atoms=40, gap_A=2.5,
-              film_layers=5.0, substrate_layers=5.0, vacuum_A=10.0)
+              film_thickness_A=5.0, substrate_thickness_A=5.0, vacuum_A=10.0)
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_tagged_atoms_separate_and_unstrain(na_on_al):
     found = interfaces.build_interfaces(na, (1, 0, 0), al, (1, 0, 0), coating_shift=shift,
                                         **BOUNDS)
     iface = found[0]["interface"]
-    atoms = interfaces.to_atoms(iface, (0.0, 0.0), 10.0, fixed_layers=1,
+    atoms = interfaces.interface_atoms(iface, (0.0, 0.0), 10.0, fixed_layers=1,
                                 layer_tolerance_A=0.5)
     tags = atoms.get_tags()
     assert (tags == interfaces.FILM_TAG).sum() == len(iface.film_indices)

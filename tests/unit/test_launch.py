@@ -10,6 +10,8 @@ import pytest
 
 from philicity import config, launch
 
+BULK = "philicity.jobs.bulk:compute_bulk"
+
 
 @pytest.mark.parametrize(("environ", "as_root", "expected"), [
     ({}, False, ["mpiexec", "-n", "4"]),
@@ -56,11 +58,11 @@ def test_one_task_runs_in_process_and_more_go_through_a_job_file(tmp_path, monke
     log.parent.mkdir(parents=True)
     with open(log, "w") as fh:
         monkeypatch.setattr(sys, "stdout", fh)
-        launch.run_job("compute_bulk", job, 1, log)  # EMT, in this process
+        launch.run_job(BULK, job, 1, log)  # EMT, in this process
         assert not calls and (tmp_path / "bulk" / "record.json").exists()
-        launch.run_job("compute_bulk", job, 2, log, "mpiexec", ["--oversubscribe"])
+        launch.run_job(BULK, job, 2, log, "mpiexec", ["--oversubscribe"])
     spec = json.loads(log.with_suffix(".job.json").read_text())
-    assert spec["rule"] == "compute_bulk" and spec["job"]["outdir"] == str(tmp_path / "bulk")
+    assert spec["function"] == BULK and spec["job"]["outdir"] == str(tmp_path / "bulk")
     assert spec["tasks"] == 2
     assert calls[0][:3] == ["mpiexec", "-n", "2"] and "--oversubscribe" in calls[0]
     assert calls[0][-3:] == ["-m", "philicity.launch", str(log.with_suffix(".job.json"))]
@@ -91,12 +93,12 @@ def test_a_job_that_raises_leaves_failed_records_naming_the_candidate(tmp_path):
     job = {"terminations_json": str(tmp_path / "missing.json"), "settings": {},
            "out_json": str(tmp_path / "sites.json")}
     with pytest.raises(FileNotFoundError):
-        launch.call_job("find_sites", job)
+        launch.call_job("philicity.jobs.slabs:find_sites", job)
     failure = {"records": [str(tmp_path / "out" / "sites.json")],
                "fields": {"candidate": "structures/coatings/X.cif", "kind": "coatings",
                           "name": "X", "miller": "001"},
                "log": "results/logs/find_sites/X.log"}
-    launch.call_job("find_sites", job, failure)
+    launch.call_job("philicity.jobs.slabs:find_sites", job, failure)
     rec = json.loads((tmp_path / "out" / "sites.json").read_text())
     assert rec["status"] == "failed" and rec["name"] == "X" and rec["miller"] == "001"
     assert rec["reason"].startswith("structures/coatings/X.cif: find_sites failed: "
@@ -107,15 +109,24 @@ def test_a_job_that_raises_leaves_failed_records_naming_the_candidate(tmp_path):
     from philicity import jobs
 
     # left to the scheduler, whose retry asks for more memory
-    with mock.patch.object(jobs, "find_sites", side_effect=MemoryError), \
+    with mock.patch.object(jobs.slabs, "find_sites", side_effect=MemoryError), \
             pytest.raises(MemoryError):
-        launch.call_job("find_sites", {}, failure)
+        launch.call_job("philicity.jobs.slabs:find_sites", {}, failure)
 
 
 def test_a_job_without_records_to_write_raises_its_error(tmp_path):
     import pytest
 
     with pytest.raises(FileNotFoundError):
-        launch.call_job("collect_database", {"inputs": [str(tmp_path / "none.json")],
-                                             "db_path": str(tmp_path / "c.db")},
+        launch.call_job("philicity.jobs.report:collect_database",
+                        {"inputs": [str(tmp_path / "none.json")],
+                         "db_path": str(tmp_path / "c.db")},
                         {"records": [], "fields": {}, "log": "x.log"})
+
+
+def test_a_job_is_named_as_module_and_function():
+    from philicity.jobs import slabs
+
+    assert launch.job_function("philicity.jobs.slabs:find_sites") is slabs.find_sites
+    with pytest.raises(ValueError, match="module:function"):
+        launch.job_function("find_sites")  # a rule's name is no route

@@ -76,3 +76,20 @@ def test_emt_does_not_treat_h_c_n_o():
     assert unsupported_elements(["Li", "H"], {"name": "emt"}) == ["H", "Li"]
     assert unsupported_elements(["C", "N", "O", "Cu"], {"name": "emt"}) == ["C", "N", "O"]
     assert unsupported_elements(["Cu", "Ag", "Al"], {"name": "emt"}) == []
+
+
+def test_termination_choice_stoichiometric_first_then_lowest_surface_energy():
+    cuts = [{"index": 0, "stoichiometric": False, "gamma_J_m2": 0.2},
+            {"index": 1, "stoichiometric": True, "gamma_J_m2": 0.9},
+            {"index": 2, "stoichiometric": True, "gamma_J_m2": 0.5},
+            {"index": 3, "stoichiometric": True, "gamma_J_m2": None}]  # SCF failed
+    assert slabs.choose_termination(cuts, "lowest_energy") == [2]
+    assert slabs.choose_termination(cuts[:1], "lowest_energy") == [0]
+    assert slabs.choose_termination(cuts, "all") == [0, 1, 2, 3]
+    assert slabs.choose_termination(cuts, 3) == [3]
+    # no surface energies (one cut, or every SCF failed): the first cut
+    assert slabs.choose_termination([{"index": 0, "stoichiometric": True},
+                                     {"index": 1, "stoichiometric": True}],
+                                    "lowest_energy") == [0]
+    with pytest.raises(slabs.SlabError, match="4 terminations; termination 4 does not"):
+        slabs.choose_termination(cuts, 4)

@@ -52,3 +52,19 @@ def test_surface_tension_falls_with_temperature_and_unknown_metals_are_refused()
     assert sigma_lv("Na", 500.0) < sigma_lv("Na")
     with pytest.raises(KeyError, match="sigma_lv_J_m2"):
         sigma_lv("Al")
+
+
+def test_surface_tension_for_follows_the_wetting_section():
+    from philicity.wetting import surface_tension_for
+
+    given = surface_tension_for("Na", {"sigma_lv_J_m2": {"Na": 0.25},
+                                       "sigma_from": "dft_surface_energy"})
+    assert given == (0.25, "set in the config", False)  # a given value wins
+    dft = surface_tension_for("Na", {"sigma_from": "dft_surface_energy"})
+    assert dft.sigma_J_m2 is None and dft.from_dft_film
+    fit = surface_tension_for("Na", {"sigma_from": "liquid", "temperature_K": {"Na": 500.0}})
+    assert fit.sigma_J_m2 == pytest.approx(sigma_lv("Na", 500.0)) and "500.0 K" in fit.source
+    melt = surface_tension_for("Li", {})
+    assert melt.sigma_J_m2 == pytest.approx(sigma_lv("Li")) and "453.65 K" in melt.source
+    none = surface_tension_for("Al", {})
+    assert none.sigma_J_m2 is None and not none.from_dft_film and "Al" in none.source

@@ -2,18 +2,6 @@
 # gathered site records of one substrate and metal.
 
 
-def _site_inputs(w):
-    inputs = {
-        "terminations": surface(w.kind, w.name, w.miller) + "/terminations.json",
-        "sites": sites_dir(w.kind, w.name, w.miller) + "/sites.json",
-        "clean": clean_dir(w.kind, w.name, w.miller, w.term) + "/record.json",
-    }
-    if STRATEGY != "dft":
-        inputs["prescreen"] = adsorption_dir(w.kind, w.name, w.miller, w.term,
-                                             w.metal) + "prescreen.json"
-    return inputs
-
-
 rule prescreen_sites:
     """ml-then-dft: ML relaxations, pruning, DFT single points, the top_k to relax."""
     input:
@@ -25,12 +13,13 @@ rule prescreen_sites:
     log:
         f"{logs('prescreen_sites')}/{STAGE_HASH['adsorption']}/{ML_SEGMENT}{{kind}}/{{name}}/{{miller}}/t{{term}}/{{metal}}.log",
     params:
+        job="philicity.jobs.adsorption:prescreen_sites",
         termination=lambda w: int(w.term),
         metal=lambda w: w.metal,
         settings=stage_settings("adsorption"),
         ml=ML,
         options=lambda w: job_options(w.kind, w.name),
-        candidate=lambda w: str(cif_of(w.kind, w.name)),
+        candidate=lambda w: candidate_file(w.kind, w.name),
         terminations_json=lambda w, input: input.terminations,
         sites_json=lambda w, input: input.sites,
         clean_dir=lambda w, input: Path(input.clean).parent,
@@ -50,16 +39,17 @@ rule prescreen_sites:
 rule relax_adsorbate:
     input:
         unpack(_site_inputs),
-    output:  # final.extxyz beside it when there was a structure
+    output:  # the record names the structure beside it, when there is one
         f"{adsorption_dir()}{{site}}/record.json",
     log:
         f"{logs('relax_adsorbate')}/{STAGE_HASH['adsorption']}/{ML_SEGMENT}{{kind}}/{{name}}/{{miller}}/t{{term}}/{{metal}}/{{site}}.log",
     params:
+        job="philicity.jobs.adsorption:relax_adsorbate",
         site_id=lambda w: f"t{w.term}-{w.site}",
         metal=lambda w: w.metal,
         settings=stage_settings("adsorption"),
         options=lambda w: job_options(w.kind, w.name),
-        candidate=lambda w: str(cif_of(w.kind, w.name)),
+        candidate=lambda w: candidate_file(w.kind, w.name),
         terminations_json=lambda w, input: input.terminations,
         sites_json=lambda w, input: input.sites,
         clean_dir=lambda w, input: Path(input.clean).parent,
@@ -77,30 +67,6 @@ rule relax_adsorbate:
         "../scripts/run_job.py"
 
 
-def site_records(kind, name, metal):
-    """Site and clean-slab records of one substrate for one metal, resolved after the
-    select_termination and find_sites checkpoints ran; a facet that failed contributes
-    its failed record. An unfinished checkpoint contributes its target instead of raising
-    at once, so a dry run lists every checkpoint job, not only the first."""
-    sites, cleans = [], []
-    for miller in millers_of(kind, name):
-        try:
-            found = checkpoints.find_sites.get(kind=kind, name=name, miller=miller)
-        except IncompleteCheckpointException as exc:
-            sites.append(exc.targetfile)
-            continue
-        data = json.loads(Path(found.output[0]).read_text())
-        if data.get("status") != "ok":  # the facet's failure reaches the tables
-            sites.append(found.output[0])
-            continue
-        for site in data["sites"]:
-            term = site["termination"]
-            sites.append(f"{adsorption_dir(kind, name, miller, term, metal)}{site['name']}"
-                         "/record.json")
-        cleans += [f"{clean_dir(kind, name, miller, t)}/record.json" for t in data["selected"]]
-    return {"sites": sites, "clean": sorted(set(cleans))}
-
-
 # The site list comes from checkpoints: gathered here, per substrate and metal, so that the
 # tables' rule has only plain inputs (see common.smk). Local: it only lists paths.
 localrules: gather_sites
@@ -112,7 +78,7 @@ rule gather_sites:
     output:
         f"{work('adsorption')}/summaries/{ML_SEGMENT}{{kind}}/{{name}}/{{metal}}-{{facets}}.json",
     run:
-        from philicity.io import write_json
+        from philicity.files import write_json
 
         write_json(output[0], {"sites": list(input.get("sites", [])),
                                "clean": list(input.get("clean", []))})

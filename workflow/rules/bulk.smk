@@ -1,6 +1,6 @@
 # Candidate checks and the anode metal's references: isolated atom and bulk.
 #
-# Every DFT rule passes its job (philicity.jobs.<rule name>) named params: plain values
+# Every rule names its job function (param ``job``) and passes it named params: plain values
 # (settings, options; tracked by Snakemake, so a change reruns the job) and paths derived
 # from input and output (not tracked: the paths are). ``candidate`` names the CIF in the
 # failed record a crashed job leaves (workflow/scripts/run_job.py).
@@ -16,6 +16,7 @@ rule check_candidate:
     log:
         f"{logs('check_candidate')}/{STAGE_HASH['candidates']}/{{kind}}/{{name}}.log",
     params:
+        job="philicity.jobs.bulk:check_candidate",
         name=lambda w: w.name,
         settings=stage_settings("candidates"),
         preflight_error=lambda w: None if w.kind == "anodes" else COATINGS[w.name].error,
@@ -36,6 +37,7 @@ rule compute_atom:
     log:
         f"{logs('compute_atom')}/{STAGE_HASH['atoms']}/{{metal}}.log",
     params:
+        job="philicity.jobs.bulk:compute_atom",
         metal=lambda w: w.metal,
         settings=stage_settings("atoms"),
         outdir=lambda w, output: Path(output[0]).parent,
@@ -52,16 +54,18 @@ rule compute_bulk:
     input:
         cif=f"{STRUCTURES}/anodes/{{metal}}.cif",
         candidate=f"{work('candidates')}/anodes/{{metal}}.json",
-    output:  # final.extxyz beside it when the bulk was computed
+    output:  # the record names the relaxed structure beside it
         f"{work('bulk')}/{{metal}}/record.json",
     log:
         f"{logs('compute_bulk')}/{STAGE_HASH['bulk']}/{{metal}}.log",
     params:
+        job="philicity.jobs.bulk:compute_bulk",
         metal=lambda w: w.metal,
         settings=stage_settings("bulk"),
-        candidate=lambda w: str(cif_of("anodes", w.metal)),
+        candidate=lambda w: candidate_file("anodes", w.metal),
         cif=lambda w, input: input.cif,
         outdir=lambda w, output: Path(output[0]).parent,
+        checkpoint=lambda w, output: f"{checkpoints_of('bulk')}/{w.metal}/bulk.traj",
     threads: dft_tasks("compute_bulk")
     resources:
         **dft_resources("compute_bulk"),

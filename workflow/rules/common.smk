@@ -221,3 +221,118 @@ def site_summary(kind, name, metal):
 def interface_summary(name, metal):
     facets = "_".join(millers_of("coatings", name))
     return f"{work('interfaces')}/summaries/{name}/{metal}-{facets}.json"
+
+
+def candidate_file(kind, name):
+    """The CIF a job's failed record names (param ``candidate``)."""
+    return str(cif_of(kind, name))
+
+
+# Input functions of the rules (the lists that follow the checkpoints among them).
+
+
+def _bulk_path(w):
+    """The bulk a facet is cut from: the anode's computed bulk record, or the CIF."""
+    if w.kind == "anodes":
+        return f"{work('bulk')}/{w.name}/record.json"
+    return str(cif_of(w.kind, w.name))
+
+
+def _bulk_input(w):
+    """As input: nothing for a CIF that is missing (its candidate record says why)."""
+    return [_bulk_path(w)] if w.kind == "anodes" or Path(_bulk_path(w)).exists() else []
+
+
+def _site_inputs(w):
+    inputs = {
+        "terminations": surface(w.kind, w.name, w.miller) + "/terminations.json",
+        "sites": sites_dir(w.kind, w.name, w.miller) + "/sites.json",
+        "clean": clean_dir(w.kind, w.name, w.miller, w.term) + "/record.json",
+    }
+    if STRATEGY != "dft":
+        inputs["prescreen"] = adsorption_dir(w.kind, w.name, w.miller, w.term,
+                                             w.metal) + "prescreen.json"
+    return inputs
+
+
+def site_records(kind, name, metal):
+    """Site and clean-slab records of one substrate for one metal, resolved after the
+    select_termination and find_sites checkpoints ran; a facet that failed contributes
+    its failed record. An unfinished checkpoint contributes its target instead of raising
+    at once, so a dry run lists every checkpoint job, not only the first."""
+    sites, cleans = [], []
+    for miller in millers_of(kind, name):
+        try:
+            found = checkpoints.find_sites.get(kind=kind, name=name, miller=miller)
+        except IncompleteCheckpointException as exc:
+            sites.append(exc.targetfile)
+            continue
+        data = json.loads(Path(found.output[0]).read_text())
+        if data.get("status") != "ok":  # the facet's failure reaches the tables
+            sites.append(found.output[0])
+            continue
+        for site in data["sites"]:
+            term = site["termination"]
+            sites.append(f"{adsorption_dir(kind, name, miller, term, metal)}{site['name']}"
+                         "/record.json")
+        cleans += [f"{clean_dir(kind, name, miller, t)}/record.json" for t in data["selected"]]
+    return {"sites": sites, "clean": sorted(set(cleans))}
+
+
+def _interface_checkpoints(w):
+    return (f"{checkpoints_of('interfaces')}/{w.name}/{w.miller}/t{w.term}/{w.metal}/"
+            f"{w.metal_miller}")
+
+
+def _interface_log(rule):
+    return (f"{logs(rule)}/{STAGE_HASH['interfaces']}/{{name}}/{{miller}}/t{{term}}/"
+            "{metal}/{metal_miller}.log")
+
+
+def interface_records(name, metal):
+    """W_ad and relaxed-interface records of one coating for one metal (after the
+    select_termination checkpoint resolved)."""
+    adhesion, relaxed = [], []
+    if not config["run_interfaces"]:
+        return {"adhesion": adhesion, "interface": relaxed}
+    for miller in millers_of("coatings", name):
+        try:
+            terms = checkpoints.select_termination.get(kind="coatings", name=name,
+                                                       miller=miller)
+        except IncompleteCheckpointException as exc:
+            adhesion.append(exc.targetfile)
+            continue
+        data = json.loads(Path(terms.output[0]).read_text())
+        if data.get("status") != "ok":
+            continue
+        chosen = (data["selected"] if ALL_SETTINGS["interface"]["terminations"] == "selected"
+                  else [t["index"] for t in data["terminations"]])
+        for term in chosen:
+            for mm in ALL_SETTINGS["interface"]["metal_miller"]:
+                folder = interface_dir(name, miller, term, metal, miller_to_str(mm))
+                adhesion.append(f"{folder}/adhesion/record.json")
+                relaxed.append(f"{folder}/relaxed/record.json")
+    return {"adhesion": adhesion, "interface": relaxed}
+
+
+def report_inputs(metal):
+    """The records one metal's tables read: candidates, gathered summaries, references."""
+    coatings = computed_coatings(metal)
+    return {
+        "candidates": [f"{work('candidates')}/coatings/{c}.json" for c in coatings_for(metal)],
+        "sites": [site_summary("coatings", c, metal) for c in coatings],
+        "baseline": site_summary("anodes", metal, metal),
+        "interfaces": ([interface_summary(c, metal) for c in coatings]
+                       if config["run_interfaces"] else []),
+        "atom": f"{work('atoms')}/{metal}/record.json",
+        "bulk": f"{work('bulk')}/{metal}/record.json",
+    }
+
+
+def _database_inputs(w):
+    """Every metal's reference records and gathered site and interface summaries."""
+    files = []
+    for metal in METALS:
+        i = report_inputs(metal)
+        files += [i["atom"], i["bulk"], i["baseline"], *i["sites"], *i["interfaces"]]
+    return sorted(set(files))

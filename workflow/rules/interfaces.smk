@@ -2,16 +2,6 @@
 # scan, the relaxed best registry, and W_ad from the separated slabs in the same cell.
 
 
-def _interface_checkpoints(w):
-    return (f"{checkpoints_of('interfaces')}/{w.name}/{w.miller}/t{w.term}/{w.metal}/"
-            f"{w.metal_miller}")
-
-
-def _interface_log(rule):
-    return (f"{logs(rule)}/{STAGE_HASH['interfaces']}/{{name}}/{{miller}}/t{{term}}/"
-            "{metal}/{metal_miller}.log")
-
-
 rule scan_interface:
     input:
         terminations=f"{surface('coatings')}/terminations.json",
@@ -22,13 +12,14 @@ rule scan_interface:
     log:
         _interface_log("scan_interface"),
     params:
+        job="philicity.jobs.interfaces:scan_interface",
         metal=lambda w: w.metal,
         metal_miller=lambda w: w.metal_miller,
         termination=lambda w: int(w.term),
         settings=stage_settings("interfaces"),
         options=lambda w: job_options("coatings", w.name),
         ml=None if STRATEGY == "dft" else ML,
-        candidate=lambda w: str(cif_of("coatings", w.name)),
+        candidate=lambda w: candidate_file("coatings", w.name),
         terminations_json=lambda w, input: input.terminations,
         coating_structure=lambda w, input: input.cif,
         metal_bulk_json=lambda w, input: input.metal,
@@ -46,14 +37,15 @@ rule scan_interface:
 rule relax_interface:
     input:
         f"{interface_dir()}/scan.json",
-    output:  # final.extxyz beside it only if there was a structure to relax
+    output:  # the record names the relaxed structure beside it, when there is one
         f"{interface_dir()}/relaxed/record.json",
     log:
         _interface_log("relax_interface"),
     params:
+        job="philicity.jobs.interfaces:relax_interface",
         settings=stage_settings("interfaces"),
         options=lambda w: job_options("coatings", w.name),
-        candidate=lambda w: str(cif_of("coatings", w.name)),
+        candidate=lambda w: candidate_file("coatings", w.name),
         scan_json=lambda w, input: input[0],
         outdir=lambda w, output: Path(output[0]).parent,
         checkpoint=lambda w, output: f"{_interface_checkpoints(w)}/relax.traj",
@@ -76,9 +68,10 @@ rule compute_adhesion:
     log:
         _interface_log("compute_adhesion"),
     params:
+        job="philicity.jobs.interfaces:compute_adhesion",
         settings=stage_settings("interfaces"),
         options=lambda w: job_options("coatings", w.name),
-        candidate=lambda w: str(cif_of("coatings", w.name)),
+        candidate=lambda w: candidate_file("coatings", w.name),
         scan_json=lambda w, input: input.scan,
         interface_dir=lambda w, input: Path(input.interface).parent,
         bulk_json=lambda w, input: input.bulk,
@@ -93,32 +86,6 @@ rule compute_adhesion:
         "../scripts/run_job.py"
 
 
-def interface_records(name, metal):
-    """W_ad and relaxed-interface records of one coating for one metal (after the
-    select_termination checkpoint resolved)."""
-    adhesion, relaxed = [], []
-    if not config["run_interfaces"]:
-        return {"adhesion": adhesion, "interface": relaxed}
-    for miller in millers_of("coatings", name):
-        try:
-            terms = checkpoints.select_termination.get(kind="coatings", name=name,
-                                                       miller=miller)
-        except IncompleteCheckpointException as exc:
-            adhesion.append(exc.targetfile)
-            continue
-        data = json.loads(Path(terms.output[0]).read_text())
-        if data.get("status") != "ok":
-            continue
-        chosen = (data["selected"] if ALL_SETTINGS["interface"]["terminations"] == "selected"
-                  else [t["index"] for t in data["terminations"]])
-        for term in chosen:
-            for mm in ALL_SETTINGS["interface"]["metal_miller"]:
-                folder = interface_dir(name, miller, term, metal, miller_to_str(mm))
-                adhesion.append(f"{folder}/adhesion/record.json")
-                relaxed.append(f"{folder}/relaxed/record.json")
-    return {"adhesion": adhesion, "interface": relaxed}
-
-
 localrules: gather_interfaces
 
 
@@ -128,7 +95,7 @@ rule gather_interfaces:
     output:
         f"{work('interfaces')}/summaries/{{name}}/{{metal}}-{{facets}}.json",
     run:
-        from philicity.io import write_json
+        from philicity.files import write_json
 
         write_json(output[0], {"adhesion": list(input.get("adhesion", [])),
                                "interface": list(input.get("interface", []))})

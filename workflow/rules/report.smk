@@ -1,24 +1,10 @@
 # Site tables, rankings and the ASE database of every calculation. Their inputs are plain
 # files (no checkpoint targets), so Snakemake's mtime, input and params triggers apply.
-from types import SimpleNamespace
-
-
-def _report_inputs(w):
-    coatings = computed_coatings(w.metal)
-    return {
-        "candidates": [f"{work('candidates')}/coatings/{c}.json" for c in coatings_for(w.metal)],
-        "sites": [site_summary("coatings", c, w.metal) for c in coatings],
-        "baseline": site_summary("anodes", w.metal, w.metal),
-        "interfaces": ([interface_summary(c, w.metal) for c in coatings]
-                       if config["run_interfaces"] else []),
-        "atom": f"{work('atoms')}/{w.metal}/record.json",
-        "bulk": f"{work('bulk')}/{w.metal}/record.json",
-    }
 
 
 rule report_metal:
     input:
-        unpack(_report_inputs),
+        unpack(lambda w: report_inputs(w.metal)),
     output:
         sites=f"{RESULTS}/sites/{{metal}}.csv",
         baseline=f"{RESULTS}/baseline/{{metal}}.csv",
@@ -28,6 +14,7 @@ rule report_metal:
     log:
         f"{logs('report_metal')}/{{metal}}.log",
     params:
+        job="philicity.jobs.report:report_metal",
         metal=lambda w: w.metal,
         reference_miller=miller_to_str(config["baseline_miller"][0]),
         settings=SETTINGS,
@@ -53,15 +40,6 @@ rule report_metal:
         "../scripts/run_job.py"
 
 
-def _database_inputs(w):
-    """Every metal's reference records and gathered site and interface summaries."""
-    files = []
-    for metal in METALS:
-        i = _report_inputs(SimpleNamespace(metal=metal))
-        files += [i["atom"], i["bulk"], i["baseline"], *i["sites"], *i["interfaces"]]
-    return sorted(set(files))
-
-
 rule collect_database:
     input:
         summaries=_database_inputs,
@@ -71,6 +49,7 @@ rule collect_database:
     log:
         f"{logs('collect_database')}/collect_database.log",
     params:
+        job="philicity.jobs.report:collect_database",
         inputs=lambda w, input: list(input.summaries),
         db_path=lambda w, output: output[0],
     resources:

@@ -2,18 +2,6 @@
 # relaxed clean slab.
 
 
-def _bulk_path(w):
-    """The bulk a facet is cut from: the anode's computed bulk record, or the CIF."""
-    if w.kind == "anodes":
-        return f"{work('bulk')}/{w.name}/record.json"
-    return str(cif_of(w.kind, w.name))
-
-
-def _bulk_input(w):
-    """As input: nothing for a CIF that is missing (its candidate record says why)."""
-    return [_bulk_path(w)] if w.kind == "anodes" or Path(_bulk_path(w)).exists() else []
-
-
 checkpoint select_termination:
     input:
         candidate=f"{work('candidates')}/{{kind}}/{{name}}.json",
@@ -23,10 +11,11 @@ checkpoint select_termination:
     log:
         f"{logs('select_termination')}/{STAGE_HASH['surfaces']}/{{kind}}/{{name}}/{{miller}}.log",
     params:
+        job="philicity.jobs.slabs:select_termination",
         miller=lambda w: w.miller,
         settings=stage_settings("surfaces"),
         options=lambda w: job_options(w.kind, w.name),
-        candidate=lambda w: str(cif_of(w.kind, w.name)),
+        candidate=lambda w: candidate_file(w.kind, w.name),
         candidate_json=lambda w, input: input.candidate,
         structure_path=_bulk_path,
         out_json=lambda w, output: output[0],
@@ -47,8 +36,9 @@ checkpoint find_sites:
     log:
         f"{logs('find_sites')}/{STAGE_HASH['sites']}/{{kind}}/{{name}}/{{miller}}.log",
     params:
+        job="philicity.jobs.slabs:find_sites",
         settings=stage_settings("sites"),
-        candidate=lambda w: str(cif_of(w.kind, w.name)),
+        candidate=lambda w: candidate_file(w.kind, w.name),
         terminations_json=lambda w, input: input[0],
         out_json=lambda w, output: output[0],
     resources:
@@ -63,15 +53,16 @@ checkpoint find_sites:
 rule relax_clean_slab:
     input:
         f"{surface()}/terminations.json",
-    output:  # final.extxyz beside it when the slab was computed
+    output:  # the record names the relaxed structure beside it
         f"{clean_dir()}/record.json",
     log:
         f"{logs('relax_clean_slab')}/{STAGE_HASH['clean']}/{{kind}}/{{name}}/{{miller}}/t{{term}}.log",
     params:
+        job="philicity.jobs.slabs:relax_clean_slab",
         termination=lambda w: int(w.term),
         settings=stage_settings("clean"),
         options=lambda w: job_options(w.kind, w.name),
-        candidate=lambda w: str(cif_of(w.kind, w.name)),
+        candidate=lambda w: candidate_file(w.kind, w.name),
         terminations_json=lambda w, input: input[0],
         outdir=lambda w, output: Path(output[0]).parent,
         checkpoint=lambda w, output: (f"{checkpoints_of('clean')}/{w.kind}/{w.name}/"

@@ -1,17 +1,20 @@
-"""One function per Snakemake rule: read inputs, call the science, write one folder.
+"""One function per Snakemake rule: read inputs, call the science, write one record.
 
 The modules follow ``workflow/rules/``: ``bulk``, ``slabs``, ``adsorption``,
-``interfaces``, ``report`` (and ``common``, what they share). Each function takes plain
-paths and dicts (no ``snakemake`` object, no global config), so it runs the same from a
-Snakemake script, a test or a notebook. Problems with a candidate's input are written as
-``status: failed`` records with the reason, so the ranking can list the candidate
-instead of losing it. ``philicity.launch`` calls ``jobs.<rule name>``.
+``interfaces``, ``report``; what they share: ``records`` (the records and their
+structure files), ``dft`` (SCF retries, slab single points and relaxations, kept single
+points, saved wave functions and ML Hessians) and ``mpi`` (rank-0 writers). Each function
+takes plain paths and dicts (no ``snakemake`` object, no global config), so it runs the
+same from a Snakemake rule, a test or a notebook. Problems with a candidate's input are
+written as ``status: failed`` records with the reason, so the ranking lists the candidate
+instead of losing it. Each rule names its function (param ``job``, ``module:function``),
+which ``philicity.launch`` calls.
 """
 
 from philicity.jobs.adsorption import prescreen_sites, relax_adsorbate
 from philicity.jobs.bulk import check_candidate, compute_atom, compute_bulk
-from philicity.jobs.common import write_crash_records
 from philicity.jobs.interfaces import compute_adhesion, relax_interface, scan_interface
+from philicity.jobs.records import write_crash_records
 from philicity.jobs.report import collect_database, report_metal
 from philicity.jobs.slabs import find_sites, relax_clean_slab, select_termination
 

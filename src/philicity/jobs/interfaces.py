@@ -11,26 +11,34 @@ from ase.io import jsonio, read
 from philicity import (
     calculators,
     energetics,
-    fastpath,
     interfaces,
+    ml_then_dft,
     slabs,
     structures,
 )
 from philicity.config import settings_hash
-from philicity.io import read_json, versions
-from philicity.jobs.common import (
-    _bulk_structure,
-    _finish,
-    _load_hessian,
-    _ml_hessian_file,
-    _outdir,
-    _point_key,
-    _record,
-    _relax_slab,
-    _same_key,
-    _save_wavefunctions,
-    _slab_single_point,
-    write_json,
+from philicity.files import read_json, versions
+from philicity.jobs.dft import (
+    load_hessian,
+    ml_hessian_file,
+    point_key,
+    relax_structure,
+    same_key,
+    save_wavefunctions,
+    slab_single_point,
+)
+from philicity.jobs.mpi import write_json
+from philicity.jobs.records import (
+    AdhesionRecord,
+    InterfaceRecord,
+    InterfaceScanRecord,
+    bulk_structure,
+    ensure_dir,
+    finish,
+    record,
+    structure_of,
+    upstream_failure,
+    write_failed,
 )
 from philicity.relax import Outcome
 
@@ -39,7 +47,7 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
                    metal_bulk_json: str | Path, metal: str, metal_miller: str,
                    termination: int, settings: dict, out_json: str | Path,
                    checkpoint: str | Path, options: dict | None = None,
-                   ml: dict | None = None) -> dict:
+                   ml: dict | None = None) -> InterfaceScanRecord:
     """Lattice-match the metal film onto one coating termination and scan the registries.
 
     Single points on a grid of in-plane film offsets (``interface.registry_grid``); with
@@ -54,22 +62,18 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
     with the reason) or ``failed``.
     """
     out_json, checkpoint = Path(out_json), Path(checkpoint)
-    _outdir(out_json.parent)
+    ensure_dir(out_json.parent)
     terms = read_json(terminations_json)
     ic = settings["interface"]
     rec = {"kind": "interface_scan", "name": terms["name"], "miller": terms["miller"],
            "termination": termination, "metal": metal, "metal_miller": metal_miller,
            "settings_hash": settings_hash(settings), "versions": versions()}
-    if terms["status"] != "ok":
-        rec.update(status="failed", reason=terms["reason"])
-        write_json(out_json, rec)
-        return rec
+    if upstream_failure(terminations=terms):
+        return write_failed(out_json, rec, terms["reason"])
     try:
-        metal_bulk = _bulk_structure(metal_bulk_json)
+        metal_bulk = bulk_structure(metal_bulk_json)
     except structures.CandidateError as exc:
-        rec.update(status="failed", reason=str(exc))
-        write_json(out_json, rec)
-        return rec
+        return write_failed(out_json, rec, str(exc))
     coating = structures.read_structure(coating_structure)
     raw = slabs.generate_terminations(coating, slabs.str_to_miller(terms["miller"]),
                                       settings["slab"]["min_thickness_A"],
@@ -80,10 +84,8 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
             slabs.str_to_miller(terms["miller"]), coating_shift=raw[termination].shift,
             **interfaces.settings_bounds(ic))
     except interfaces.InterfaceError as exc:
-        rec.update(status="no_match", reason=f"{metal}({metal_miller}) on {terms['name']}"
-                   f"({terms['miller']}): {exc}")
-        write_json(out_json, rec)
-        return rec
+        return write_failed(out_json, rec, f"{metal}({metal_miller}) on {terms['name']}"
+                            f"({terms['miller']}): {exc}", status="no_match")
     best = found[0]
     iface = best["interface"]
     props = iface.interface_properties
@@ -98,24 +100,24 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
     points, structures_by_offset = [], {}
     ml_calc = calculators.make_calculator(ml["calculator"], "slab") if ml else None
     for i, offset in enumerate(interfaces.registry_shifts(iface, ic["registry_grid"])):
-        atoms = interfaces.to_atoms(iface, offset, ic["vacuum_A"],
+        atoms = interfaces.interface_atoms(iface, offset, ic["vacuum_A"],
                                     settings["slab"]["fixed_layers"],
                                     settings["slab"]["layer_tolerance_A"])
-        key = _point_key(atoms, settings, options, ml=ml and ml["calculator"])
-        if not _same_key(done.get(offset, {}).get("key"), key):
+        key = point_key(atoms, settings, options, ml=ml and ml["calculator"])
+        if not same_key(done.get(offset, {}).get("key"), key):
             point = {"offset": list(offset), "key": key}
             if ml is not None:  # ml-then-dft: the DFT single point at the ML geometry
                 ml_traj = checkpoint.with_name(f"ml_{i}.traj")
                 if offset in done:  # kept from other inputs: start afresh (every rank)
                     ml_traj.unlink(missing_ok=True)
-                ml_out = fastpath.ml_relax(atoms, ml_calc, ml["fmax_eV_A"], ml["steps"],
+                ml_out = ml_then_dft.ml_relax(atoms, ml_calc, ml["fmax_eV_A"], ml["steps"],
                                            ml_traj)
                 relaxed = ml_out.atoms.copy()
                 relaxed.set_constraint(atoms.constraints)
                 atoms = relaxed
                 point.update(ml_energy_eV=ml_out.energy_eV, ml_steps=ml_out.steps,
                              atoms=jsonio.encode(atoms))
-            out = _slab_single_point(atoms, settings, options,
+            out = slab_single_point(atoms, settings, options,
                                      out_json.with_name("scan_calc.txt"), forces=False)
             point.update(energy_eV=out.energy_eV, scf_converged=out.scf_converged,
                          scf_iterations=out.scf_iterations, wall_s=round(out.wall_s, 2))
@@ -126,7 +128,7 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
                 # the relaxation of the lowest registry restarts from its wave functions
                 # (no SCF for its first forces); one file, the lowest so far
                 gpw = checkpoint.with_name("lowest_registry.gpw")
-                point["gpw"] = _save_wavefunctions(out.atoms.calc, gpw)
+                point["gpw"] = save_wavefunctions(out.atoms.calc, gpw)
                 for p in done.values():
                     p.pop("gpw", None)
             done[offset] = point
@@ -148,33 +150,30 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
         if gpw is not None and Path(gpw).exists():
             rec["gpw"] = gpw
         if ml is not None:  # the DFT relaxation of the best registry starts from ML's Hessian
-            rec["hessian"] = _ml_hessian_file(best_atoms, ml_calc, checkpoint.parent,
+            rec["hessian"] = ml_hessian_file(best_atoms, ml_calc, checkpoint.parent,
                                               checkpoint.stem)
     write_json(out_json, rec)
     return rec
 
 
 def relax_interface(scan_json: str | Path, settings: dict, outdir: str | Path,
-                    checkpoint: str | Path, options: dict | None = None) -> dict:
+                    checkpoint: str | Path, options: dict | None = None) -> InterfaceRecord:
     """Relax the lowest-energy registry of the scan (bottom coating layers fixed)."""
-    outdir = _outdir(outdir)
+    outdir = ensure_dir(outdir)
     scan = read_json(scan_json)
     fields = {k: scan[k] for k in ("name", "miller", "termination", "metal", "metal_miller")}
-    if scan["status"] != "ok":
-        rec = _record("interface", None, settings, **fields, status=scan["status"],
-                      reason=scan["reason"])
-        _finish(outdir, rec, None)
-        return rec
-    hessian = _load_hessian(scan.get("hessian"))
-    outcome = _relax_slab(jsonio.decode(scan["atoms"]), settings, options, outdir, checkpoint,
+    if scan["status"] != "ok":  # failed, or no_match: passed on as it is
+        return finish(outdir, record("interface", None, settings, **fields,
+                                     status=scan["status"], reason=scan["reason"]), None)
+    hessian = load_hessian(scan.get("hessian"))
+    outcome = relax_structure(jsonio.decode(scan["atoms"]), settings, options, outdir, checkpoint,
                           restart=scan.get("gpw"), hessian=hessian)
-    rec = _record("interface", outcome, settings, **fields, registry=scan["registry"],
+    rec = record("interface", outcome, settings, **fields, registry=scan["registry"],
                   area_A2=scan["area_A2"],
                   initial_hessian="default" if hessian is None else "ml")
     if outcome.energy_eV is None:
         rec.update(status="failed", reason="interface SCF did not converge")
-    _finish(outdir, rec, outcome, checkpoint)
-    return rec
+    return finish(outdir, rec, outcome.atoms, checkpoint)
 
 
 def _initial_energy(rec: dict, part_dir: Path) -> float | None:
@@ -188,7 +187,7 @@ def _initial_energy(rec: dict, part_dir: Path) -> float | None:
 
 def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
                      bulk_json: str | Path, settings: dict, outdir: str | Path,
-                     checkpoint_dir: str | Path, options: dict | None = None) -> dict:
+                     checkpoint_dir: str | Path, options: dict | None = None) -> AdhesionRecord:
     """W_ad of the relaxed interface, the strain energy of the metal film and the DFT
     surface energy of the (unstrained) metal film.
 
@@ -198,19 +197,18 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
     separation W_sep (without, W_ad = W_sep). The unstrained film is the metal film at
     its own lattice.
     """
-    outdir, checkpoint_dir = _outdir(outdir), Path(checkpoint_dir)
+    outdir, checkpoint_dir = ensure_dir(outdir), Path(checkpoint_dir)
     scan = read_json(scan_json)
     iface_rec = read_json(Path(interface_dir) / "record.json")
     keys = ("name", "miller", "termination", "metal", "metal_miller")
     fields = {k: scan[k] for k in keys}
     fields.update({k: scan.get(k) for k in ("area_A2", "n_atoms", "strain_pct", "registry",
                                             "n_metal", "n_coating", "scan")})
-    if iface_rec["status"] != "ok":
-        rec = _record("adhesion", None, settings, **fields, status=iface_rec["status"],
-                      reason=iface_rec["reason"])
-        write_json(outdir / "record.json", rec)
-        return rec
-    relaxed = read(Path(interface_dir) / "final.extxyz")
+    if iface_rec["status"] != "ok":  # failed, or no_match: passed on as it is
+        return finish(outdir, record("adhesion", None, settings, **fields,
+                                     status=iface_rec["status"], reason=iface_rec["reason"]),
+                      None)
+    relaxed = structure_of(Path(interface_dir) / "record.json")
     start = jsonio.decode(scan["atoms"])  # carries the tags and the fixed layers
     relaxed.set_tags(start.get_tags())
     relaxed.set_constraint(start.constraints)
@@ -219,54 +217,44 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
     parts = {}
     for part, atoms in (("metal", metal), ("coating", coating),
                         ("metal_unstrained", unstrained)):
-        part_dir = _outdir(outdir / part)
+        part_dir = ensure_dir(outdir / part)
         prev = read_json(part_dir / "record.json") if (part_dir / "record.json").exists() else {}
         if prev.get("settings_hash") == settings_hash(settings):
             # finished before a kill: not computed twice
-            parts[part] = Outcome(read(part_dir / "final.extxyz"), prev["energy_eV"],
+            parts[part] = Outcome(structure_of(part_dir / "record.json"), prev["energy_eV"],
                                   prev["fmax_eV_A"], steps=prev["steps"],
                                   relax_converged=prev["relax_converged"],
                                   scf_converged=prev["scf_converged"],
                                   extra={"energy_initial_eV": _initial_energy(prev, part_dir)})
             continue
         if settings["interface"]["relax_separated"]:
-            out = _relax_slab(atoms, settings, options, part_dir,
+            out = relax_structure(atoms, settings, options, part_dir,
                               checkpoint_dir / f"{part}.traj")
         else:
-            out = _slab_single_point(atoms, settings, options, part_dir / "calc.txt")
+            out = slab_single_point(atoms, settings, options, part_dir / "calc.txt")
         parts[part] = out
-        _finish(part_dir, _record(f"adhesion_{part}", out, settings, **fields), out,
-                checkpoint_dir / f"{part}.traj")
+        finish(part_dir, record(f"adhesion_{part}", out, settings, **fields), out.atoms,
+               checkpoint_dir / f"{part}.traj")
     energies = {p: o.energy_eV for p, o in parts.items()}
-    # the parts exactly as they sit in the relaxed interface (the first frame of their
-    # relaxation): the ideal work of separation, in which every relaxation inside the
-    # coating that the interface run did not finish cancels
-    frozen = {p: o.extra.get("energy_initial_eV", o.energy_eV) for p, o in parts.items()}
     bulk = read_json(bulk_json)
     flags = [f"{p}: SCF not converged" for p, o in parts.items() if not o.scf_converged]
     flags += [f"{p}: relaxation not converged" for p, o in parts.items()
               if settings["interface"]["relax_separated"] and not o.relax_converged]
     if iface_rec.get("relax_converged") is False:
         flags.append("interface: relaxation not converged")
-    rec = _record("adhesion", None, settings, **fields, flags=flags,
-                  E_interface_eV=iface_rec["energy_eV"],
-                  **{f"E_{p}_eV": e for p, e in energies.items()})
+    rec = record("adhesion", None, settings, **fields, flags=flags,
+                 E_interface_eV=iface_rec["energy_eV"],
+                 **{f"E_{p}_eV": e for p, e in energies.items()})
     if None in energies.values():
         rec.update(status="failed", reason="; ".join(flags))
     else:
-        area = scan["area_A2"]
-        rec.update(
-            W_ad_J_m2=energetics.work_of_adhesion(energies["metal"], energies["coating"],
-                                                  iface_rec["energy_eV"], area),
-            W_sep_J_m2=energetics.work_of_adhesion(frozen["metal"], frozen["coating"],
-                                                   iface_rec["energy_eV"], area),
-            E_strain_J_m2=energetics.strain_energy(energies["metal"],
-                                                   energies["metal_unstrained"], area),
-            metal_surface_energy_J_m2=energetics.surface_energy(
-                energies["metal_unstrained"], len(unstrained),
-                bulk["energy_per_atom_eV"], slabs.surface_area(unstrained))
-            if bulk.get("energy_per_atom_eV") is not None else None,
-        )
+        # frozen: the parts exactly as they sit in the relaxed interface (the first frame
+        # of their relaxation), for the work of separation
+        frozen = {p: o.extra.get("energy_initial_eV", o.energy_eV) for p, o in parts.items()}
+        rec.update(energetics.adhesion(
+            iface_rec["energy_eV"], energies["metal"], energies["coating"], frozen["metal"],
+            frozen["coating"], energies["metal_unstrained"], scan["area_A2"],
+            len(unstrained), slabs.surface_area(unstrained), bulk.get("energy_per_atom_eV")))
     write_json(outdir / "record.json", rec)
     return rec
 

@@ -18,6 +18,9 @@ The ML energies are kept beside the DFT ones for comparison, never used to rank.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
@@ -157,3 +160,86 @@ def keep_lowest_if_all_pruned(items: list[dict]) -> None:
     scored = [i for i in items if i.get("ml_energy_eV") is not None]
     lowest = min(scored or items, key=lambda i: i.get("ml_energy_eV") or 0.0)
     lowest["kept_despite"], lowest["pruned_by"] = lowest["pruned_by"], []
+
+
+def prescreen(clean: Atoms, surface_sites: list[dict], all_sites: list[dict], metal: str,
+              ml_calc: Calculator, ml: dict, quality_settings: dict, height_scale: float,
+              atom_box_A: float, dft_single_point: Callable[[Atoms, str], dict],
+              checkpoint_dir: Path, keep: Callable[[Path, dict], None]) -> dict:
+    """Steps 1 to 3 of the strategy, and the choice of step 4, for one surface and metal.
+
+    ``clean``: the DFT-relaxed clean slab (constraints and tags set); ``surface_sites``:
+    its sites (``sites.find_sites`` dicts with ``name`` and ``kind``); ``all_sites``: every
+    site unreduced (the moved check); ``ml``: the config's ``ml`` section.
+    ``dft_single_point(atoms, site_name)`` computes one survivor's DFT single point and
+    returns its fields (``dft_single_point_eV``, ``scf_converged``, ...). Each finished
+    site is passed to ``keep`` as ``{checkpoint_dir}/{site}.json`` and read back from there
+    by a rerun, so a killed prescreen resumes; the ML trajectories go to
+    ``{checkpoint_dir}/ml/`` (the DFT relaxation of a site checkpoints beside them and
+    must not resume from ML steps).
+
+    A surface never ends without a DFT energy: when the ML flags would prune every site,
+    the site with the lowest ML energy keeps its DFT single point (and relaxation), marked
+    ``kept_despite``. Reconstruction is judged against the ML model's own relaxed clean
+    slab, so a substrate the model moves without any adatom (its own strain) prunes
+    nothing. ML binding energies (eV) use the same model's clean slab and atom.
+
+    Returns ``ml_clean_slab_eV``, ``ml_atom_eV``, ``sites`` (one dict per site: ML energy,
+    flags, ``pruned_by``, geometries as ASE JSON, DFT fields, ``dft_relax``) and
+    ``selected`` (the sites to relax with DFT).
+    """
+    from ase.io import jsonio
+
+    from philicity import energetics, sites
+    from philicity.files import read_json
+    from philicity.relax import single_point
+    from philicity.structures import isolated_atom
+
+    ml_clean = ml_relax(clean, ml_calc, ml["fmax_eV_A"], ml["steps"],
+                        checkpoint_dir / "ml" / "clean.traj")
+    ml_atom = single_point(isolated_atom(metal, atom_box_A), ml_calc, forces=False)
+    items = []
+    for site in surface_sites:  # 1. every site relaxed with the ML model and checked
+        done = checkpoint_dir / f"{site['name']}.json"
+        if done.exists():
+            items.append(read_json(done))
+            continue
+        initial = sites.place_adatom(clean, site, metal, height_scale)
+        # the symmetric start gives the geometry DFT starts from; the nudged start tells
+        # whether the site is a minimum at all (a saddle point slides off: "moved")
+        ml_out = ml_relax(initial, ml_calc, ml["fmax_eV_A"], ml["steps"],
+                          checkpoint_dir / "ml" / f"{site['name']}.traj")
+        flags = quality.site_flags(initial, ml_out.atoms, ml_clean.atoms, all_sites,
+                                   site["kind"], quality_settings, True,
+                                   ml_out.relax_converged)
+        if ml["nudge_A"] > 0:
+            nudged = ml_relax(nudge_adatom(initial, ml["nudge_A"]), ml_calc,
+                              ml["fmax_eV_A"], ml["steps"],
+                              checkpoint_dir / "ml" / f"{site['name']}_nudged.traj")
+            kinds = {f.split()[0] for f in flags}
+            flags += [f for f in quality.site_flags(
+                initial, nudged.atoms, ml_clean.atoms, all_sites, site["kind"],
+                quality_settings, True, True) if f.split()[0] not in kinds]
+        items.append({
+            "site": site["name"], "site_kind": site["kind"], "ml_energy_eV": ml_out.energy_eV,
+            "ml_E_b_atom_eV": energetics.binding_energy(
+                ml_out.energy_eV, ml_clean.energy_eV, ml_atom.energy_eV),
+            "ml_steps": ml_out.steps, "ml_wall_s": round(ml_out.wall_s, 2),
+            "ml_flags": flags, "pruned_by": pruning_flags(flags),
+            "ml_atoms": jsonio.encode(ml_out.atoms),
+            "adatom_start_A": initial.positions[-1].tolist()})
+    keep_lowest_if_all_pruned(items)
+    for item, site in zip(items, surface_sites, strict=True):  # 2. DFT single points
+        if not item["pruned_by"] and "dft_single_point_eV" not in item:
+            atoms = onto_dft_substrate(jsonio.decode(item["ml_atoms"]), clean)
+            atoms.set_constraint(clean.constraints)  # the placed adatom's, as in step 1
+            item["dft_atoms"] = jsonio.encode(atoms)  # where the DFT single point was taken
+            item.update(dft_single_point(atoms, site["name"]))
+        keep(checkpoint_dir / f"{site['name']}.json", item)
+    chosen = select_for_relaxation(  # 3. the DFT relaxations
+        {i["site"]: i.get("dft_single_point_eV") for i in items}, ml["top_k"],
+        ml["window_eV"])
+    for item in items:
+        item["dft_relax"] = item["site"] in chosen
+    return {"ml_clean_slab_eV": ml_clean.energy_eV, "ml_atom_eV": ml_atom.energy_eV,
+            "sites": items, "selected": chosen}

@@ -106,7 +106,8 @@ def collect_database(records: Iterable[str | Path], db_path: str | Path) -> int:
         paths |= {sub for r in list(paths) for sub in Path(r).parent.glob("*/record.json")}
         for rec_path in sorted(map(str, paths)):
             rec = read_json(rec_path)
-            structure = Path(rec_path).with_name("final.extxyz")
+            # the structure the record names (records written before they named it: final.extxyz)
+            structure = Path(rec_path).with_name(rec.get("structure", "final.extxyz"))
             atoms = read(structure) if structure.is_file() else Atoms()
             kvp = {
                 k: v
