@@ -110,3 +110,14 @@ def test_each_stage_is_hashed_by_the_settings_it_reads(root):
     ecut = {**fast, "calculator": {**fast["calculator"], "ecut_eV": 500}}
     assert h(fast, "candidates") == h(ecut, "candidates")  # name and xc only
     assert h(fast, "atoms") != h(ecut, "atoms")
+
+
+def test_the_schema_ships_inside_the_package():
+    """A plain (non-editable) pip install carries the schema: it is package data."""
+    from pathlib import Path
+
+    import philicity
+
+    assert config.SCHEMA.is_file()
+    assert config.SCHEMA.parent.parent == Path(philicity.__file__).parent
+    assert "presets" in config.load_schema()["properties"]

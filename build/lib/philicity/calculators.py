@@ -1,0 +1,172 @@
+"""The one calculator factory: every ASE calculator of the pipeline is made here.
+
+Only this module imports GPAW.  ``settings`` is the validated ``calculator``
+section of the config (see ``src/philicity/data/config.schema.yaml``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from ase import Atoms
+from ase.calculators.calculator import Calculator
+
+System = Literal["bulk", "slab", "atom"]
+
+
+# ASE's EMT carries parameters for H, C, N and O "for testing only": a screen of hydrides,
+# carbides or oxides with them would rank on meaningless energies.
+EMT_TEST_ONLY = frozenset({"H", "C", "N", "O"})
+
+
+def _emt_elements() -> set[str]:
+    from ase.calculators.emt import parameters
+
+    return set(parameters) - EMT_TEST_ONLY
+
+
+def _gpaw_setup_elements(xc: str) -> set[str]:
+    import gpaw
+
+    found = set()
+    for folder in gpaw.setup_paths:
+        for f in Path(folder).glob(f"*.{xc}*"):
+            found.add(f.name.split(".")[0])
+    return found
+
+
+# Universal ML potentials whose weights ship inside their PyPI wheels (work offline).
+ML_DEFAULT_MODELS = {"chgnet": "0.3.0", "sevenn": "7net-0"}
+# Both are trained on the Materials Project trajectory set: elements H (1) to Pu (94).
+ML_MAX_Z = 94
+
+
+def unsupported_elements(symbols: list[str], settings: dict) -> list[str]:
+    """Elements the configured calculator cannot treat (no PAW setup, no EMT parameters,
+    outside the ML model's training elements)."""
+    from ase.data import atomic_numbers
+
+    name = settings["name"]
+    if name == "emt":
+        known = _emt_elements()
+    elif name == "gpaw":
+        known = _gpaw_setup_elements(settings["xc"])
+    elif name in ML_DEFAULT_MODELS:
+        return sorted(s for s in set(symbols) if atomic_numbers[s] > ML_MAX_Z)
+    else:
+        raise ValueError(f"unknown calculator {name!r}")
+    return sorted(set(symbols) - known)
+
+
+def _ml_calculator(name: str, model: str | None) -> Calculator:
+    """CHGNet or SevenNet on the CPU, weights from the installed wheel (no download)."""
+    model = model or ML_DEFAULT_MODELS[name]
+    try:
+        if name == "chgnet":
+            from chgnet.model import CHGNet
+            from chgnet.model.dynamics import CHGNetCalculator
+
+            return CHGNetCalculator(CHGNet.load(model_name=model, use_device="cpu",
+                                                verbose=False), use_device="cpu")
+        from sevenn.calculator import SevenNetCalculator
+
+        modal = "PBE" if model == "7net-mf-0" else None
+        return SevenNetCalculator(model, device="cpu", modal=modal)
+    except ImportError as exc:
+        raise ImportError(
+            f"the {name} calculator needs the ml extra: pip install torch==2.13.0 "
+            f"-e '.[ml]' (scripts/install.sh does this); {exc}"
+        ) from exc
+
+
+def kpoints(settings: dict) -> dict:
+    """GPAW's ``kpts`` for a periodic system: a Gamma-centred Monkhorst-Pack mesh of
+    ``kpt_density`` points per reciprocal angstrom along each periodic direction
+    (``ase.calculators.calculator.kpts2sizeandoffsets(atoms=..., **kpoints(s))`` gives the mesh)."""
+    return {"density": settings["kpt_density"], "gamma": True}
+
+
+def make_calculator(
+    settings: dict,
+    system: System,
+    atoms: Atoms | None = None,
+    txt: str | Path | None = None,
+) -> Calculator:
+    """Build the calculator for one calculation.
+
+    ``system`` picks the k-points: ``bulk`` periodic in 3D, ``slab`` periodic in
+    the surface plane (one k-point along the normal, dipole correction if asked),
+    ``atom`` a spin-polarized isolated atom at the Gamma point.
+    ``txt`` is where GPAW writes its log (``None`` for silence).
+    """
+    name = settings["name"]
+    if name == "emt":
+        from ase.calculators.emt import EMT
+
+        return EMT()
+    if name in ML_DEFAULT_MODELS:
+        return _ml_calculator(name, settings.get("model"))
+    if name != "gpaw":
+        raise ValueError(f"unknown calculator {name!r}; choose gpaw, emt, chgnet or sevenn")
+    from gpaw import GPAW, PW, Mixer, MixerSum
+
+    kwargs: dict = {
+        "xc": settings["xc"],
+        "txt": str(txt) if txt is not None else None,
+        "maxiter": settings["maxiter"],
+        "convergence": {"energy": settings["energy_convergence_eV"]},
+        "occupations": {
+            "name": settings["smearing"]["name"],
+            "width": settings["smearing"]["width_eV"],
+        },
+        # Slabs relax: an atom leaving a mirror plane would raise GPAW's
+        # SymmetryBrokenError mid-relaxation, so only time reversal is used there.
+        "symmetry": {"point_group": system == "bulk", "time_reversal": True},
+    }
+    if settings["mode"] == "pw":
+        kwargs["mode"] = PW(settings["ecut_eV"])
+    else:
+        kwargs["mode"] = "lcao"
+        kwargs["basis"] = settings["basis"]
+    spin = system == "atom" or settings["spinpol"]
+    kwargs["spinpol"] = spin
+    mixer = settings["mixer"]
+    mixer_cls = MixerSum if spin else Mixer
+    kwargs["mixer"] = mixer_cls(mixer["beta"], mixer["nmaxold"], mixer["weight"])
+    if system == "atom":
+        kwargs["kpts"] = (1, 1, 1)
+        kwargs["hund"] = True
+    else:
+        kwargs["kpts"] = kpoints(settings)
+    if system == "slab" and settings["dipole_correction"]:
+        kwargs["poissonsolver"] = {"dipolelayer": "xy"}
+    if settings.get("nbands"):
+        kwargs["nbands"] = settings["nbands"]
+    if settings.get("parallel"):
+        kwargs["parallel"] = settings["parallel"]
+    return GPAW(**kwargs)
+
+
+def restart_calculator(gpw: str | Path, txt: str | Path | None = None) -> Calculator:
+    """A GPAW calculator restored from a ``.gpw`` file written with ``mode='all'``: its
+    wave functions and density start the next SCF, and the stored results are reused
+    while the atoms do not move. ``calc.atoms`` holds the stored positions."""
+    from gpaw import GPAW
+
+    return GPAW(str(gpw), txt=str(txt) if txt is not None else None)
+
+
+def safer_settings(settings: dict, attempt: int) -> dict:
+    """Calculator settings for retry ``attempt`` (0 = as configured) of an SCF that did not
+    converge: mixing halved per attempt, more old densities, maxiter x (1 + attempt),
+    20 % more bands per attempt. The smearing stays: it would change the energies that
+    are compared with other calculations."""
+    if attempt == 0:
+        return settings
+    out = {**settings, "mixer": dict(settings["mixer"])}
+    out["mixer"]["beta"] = settings["mixer"]["beta"] / 2**attempt
+    out["mixer"]["nmaxold"] = max(settings["mixer"]["nmaxold"], 8)
+    out["maxiter"] = settings["maxiter"] * (1 + attempt)
+    out["nbands"] = f"{100 + 20 * attempt}%"
+    return out

@@ -1,0 +1,24 @@
+"""One function per Snakemake rule: read inputs, call the science, write one record.
+
+The modules follow ``workflow/rules/``: ``bulk``, ``slabs``, ``adsorption``,
+``interfaces``, ``report``; what they share: ``records`` (the records and their
+structure files), ``dft`` (SCF retries, slab single points and relaxations, kept single
+points, saved wave functions and ML Hessians) and ``mpi`` (rank-0 writers). Each function
+takes plain paths and dicts (no ``snakemake`` object, no global config), so it runs the
+same from a Snakemake rule, a test or a notebook. Problems with a candidate's input are
+written as ``status: failed`` records with the reason, so the ranking lists the candidate
+instead of losing it. Each rule names its function (param ``job``, ``module:function``),
+which ``philicity.launch`` calls.
+"""
+
+from philicity.jobs.adsorption import prescreen_sites, relax_adsorbate
+from philicity.jobs.bulk import check_candidate, compute_atom, compute_bulk
+from philicity.jobs.interfaces import compute_adhesion, relax_interface, scan_interface
+from philicity.jobs.records import write_crash_records
+from philicity.jobs.report import collect_database, report_metal
+from philicity.jobs.slabs import find_sites, relax_clean_slab, select_termination
+
+__all__ = ["check_candidate", "collect_database", "compute_adhesion", "compute_atom",
+           "compute_bulk", "find_sites", "prescreen_sites", "relax_adsorbate", "relax_clean_slab",
+           "relax_interface", "report_metal", "scan_interface", "select_termination",
+           "write_crash_records"]

@@ -1,0 +1,83 @@
+"""Jobs of the bulk stage (``workflow/rules/bulk.smk``): check a candidate, isolated
+atom, bulk metal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from philicity import calculators, energetics, structures
+from philicity.jobs.dft import relax_structure
+from philicity.jobs.mpi import write_json
+from philicity.jobs.records import (
+    AtomRecord,
+    BulkRecord,
+    CandidateRecord,
+    ensure_dir,
+    finish,
+    record,
+)
+from philicity.relax import single_point
+
+
+def check_candidate(cif: str | Path, name: str, settings: dict, out_json: str | Path,
+                    preflight_error: str | None = None) -> CandidateRecord:
+    """Validate one CIF (+ sidecar) for the configured calculator; always writes a record.
+
+    ``preflight_error`` carries a problem found while the workflow was planned
+    (a broken sidecar YAML), so it lands in the ranking like any other.
+    """
+    rec = {"name": name, "cif": str(cif)}
+    try:
+        if preflight_error:
+            raise structures.CandidateError(cif, preflight_error)
+        structure = structures.read_structure(cif)
+        missing = calculators.unsupported_elements(structures.elements(structure),
+                                                   settings["calculator"])
+        if missing:
+            raise structures.CandidateError(
+                cif, f"elements {missing} cannot be treated by the "
+                f"{settings['calculator']['name']} calculator"
+                + (f" (no {settings['calculator']['xc']} PAW setup)"
+                   if settings["calculator"]["name"] == "gpaw" else ""))
+        rec.update(status="ok", formula=structure.composition.reduced_formula,
+                   elements=structures.elements(structure), n_atoms=len(structure))
+    except structures.CandidateError as exc:
+        rec.update(status="failed", reason=str(exc))
+    write_json(out_json, rec)
+    return rec
+
+
+def compute_atom(metal: str, settings: dict, outdir: str | Path) -> AtomRecord:
+    """Isolated spin-polarized atom in a box: the literature's E_b reference."""
+    outdir = ensure_dir(outdir)
+    atoms = structures.isolated_atom(metal, settings["calculator"]["atom_box_A"])
+    calc = calculators.make_calculator(settings["calculator"], "atom", txt=outdir / "calc.txt")
+    outcome = single_point(atoms, calc, forces=False)
+    rec = record("atom", outcome, settings, metal=metal,
+                 magmom=float(outcome.atoms.calc.get_magnetic_moment())
+                 if outcome.energy_eV is not None and settings["calculator"]["name"] == "gpaw"
+                 else None)
+    return finish(outdir, rec, outcome.atoms)
+
+
+def compute_bulk(cif: str | Path, metal: str, settings: dict, outdir: str | Path,
+                 checkpoint: str | Path | None = None) -> BulkRecord:
+    """Bulk anode metal: energy per atom (eV), with the lattice relaxed (checkpointed to
+    ``checkpoint``, default ``{outdir}/bulk.traj``; SCF retried) to ``bulk.fmax_eV_A`` if
+    ``bulk.relax_lattice``."""
+    outdir = ensure_dir(outdir)
+    checkpoint = checkpoint or outdir / "bulk.traj"
+    atoms = structures.to_atoms(structures.read_structure(cif))
+    if settings["bulk"]["relax_lattice"]:
+        outcome = relax_structure(atoms, settings, None, outdir, checkpoint, kind="bulk",
+                                  fmax_eV_A=settings["bulk"]["fmax_eV_A"], cell=True)
+    else:
+        outcome = single_point(atoms, calculators.make_calculator(
+            settings["calculator"], "bulk", txt=outdir / "calc.txt"))
+    e_atom = (energetics.energy_per_atom(outcome.energy_eV, len(atoms))
+              if outcome.energy_eV is not None else None)
+    rec = record("bulk", outcome, settings, metal=metal, energy_per_atom_eV=e_atom,
+                 lattice_A=outcome.atoms.cell.cellpar()[:3].tolist())
+    if e_atom is None:
+        rec.update(status="failed", reason="bulk SCF did not converge")
+    return finish(outdir, rec, outcome.atoms, checkpoint)

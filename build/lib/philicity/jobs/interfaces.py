@@ -1,0 +1,260 @@
+"""Jobs of the interface stage (``workflow/rules/interfaces.smk``): lattice match and registry
+scan, relaxed interface, separated slabs and W_ad."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from ase.io import jsonio, read
+
+from philicity import (
+    calculators,
+    energetics,
+    interfaces,
+    ml_then_dft,
+    slabs,
+    structures,
+)
+from philicity.config import settings_hash
+from philicity.files import read_json, versions
+from philicity.jobs.dft import (
+    load_hessian,
+    ml_hessian_file,
+    point_key,
+    relax_structure,
+    same_key,
+    save_wavefunctions,
+    slab_single_point,
+)
+from philicity.jobs.mpi import write_json
+from philicity.jobs.records import (
+    AdhesionRecord,
+    InterfaceRecord,
+    InterfaceScanRecord,
+    bulk_structure,
+    ensure_dir,
+    finish,
+    record,
+    structure_of,
+    upstream_failure,
+    write_failed,
+)
+from philicity.relax import Outcome
+
+
+def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
+                   metal_bulk_json: str | Path, metal: str, metal_miller: str,
+                   termination: int, settings: dict, out_json: str | Path,
+                   checkpoint: str | Path, options: dict | None = None,
+                   ml: dict | None = None) -> InterfaceScanRecord:
+    """Lattice-match the metal film onto one coating termination and scan the registries.
+
+    Single points on a grid of in-plane film offsets (``interface.registry_grid``); with
+    ``ml`` (the ml-then-dft strategy) each registry is first relaxed with the ML potential
+    and the DFT single point is taken at that geometry, which the DFT relaxation of the
+    best registry then starts from. With GPAW the lowest registry's wave functions are
+    kept, so that relaxation's first forces need no SCF. Each finished point is kept in
+    ``checkpoint`` with its geometry and settings, so a killed scan resumes and a rerun
+    on unchanged inputs
+    (a cascade from an upstream job that rewrote the same files) redoes none. Always writes
+    ``out_json``; ``status`` is ``ok``, ``no_match`` (no interface within the bounds,
+    with the reason) or ``failed``.
+    """
+    out_json, checkpoint = Path(out_json), Path(checkpoint)
+    ensure_dir(out_json.parent)
+    terms = read_json(terminations_json)
+    ic = settings["interface"]
+    rec = {"kind": "interface_scan", "name": terms["name"], "miller": terms["miller"],
+           "termination": termination, "metal": metal, "metal_miller": metal_miller,
+           "settings_hash": settings_hash(settings), "versions": versions()}
+    if upstream_failure(terminations=terms):
+        return write_failed(out_json, rec, terms["reason"])
+    try:
+        metal_bulk = bulk_structure(metal_bulk_json)
+    except structures.CandidateError as exc:
+        return write_failed(out_json, rec, str(exc))
+    coating = structures.read_structure(coating_structure)
+    raw = slabs.generate_terminations(coating, slabs.str_to_miller(terms["miller"]),
+                                      settings["slab"]["min_thickness_A"],
+                                      settings["slab"]["vacuum_A"])
+    try:
+        found = interfaces.build_interfaces(
+            metal_bulk, slabs.str_to_miller(metal_miller), coating,
+            slabs.str_to_miller(terms["miller"]), coating_shift=raw[termination].shift,
+            **interfaces.settings_bounds(ic))
+    except interfaces.InterfaceError as exc:
+        return write_failed(out_json, rec, f"{metal}({metal_miller}) on {terms['name']}"
+                            f"({terms['miller']}): {exc}", status="no_match")
+    best = found[0]
+    iface = best["interface"]
+    props = iface.interface_properties
+    rec.update(area_A2=best["area_A2"], n_atoms=best["n_atoms"],
+               strain_pct=best["strain_pct"], labels=best["termination"],
+               n_metal=len(iface.film_indices), n_coating=len(iface.substrate_indices),
+               film_vectors_A=np.asarray(props["film_sl_vectors"]).tolist(),
+               alternatives=[{k: e[k] for k in ("n_atoms", "area_A2", "strain_pct")}
+                             for e in found[1:]])
+    done = {tuple(p["offset"]): p for p in (read_json(checkpoint)["points"]
+                                             if checkpoint.exists() else [])}
+    points, structures_by_offset = [], {}
+    ml_calc = calculators.make_calculator(ml["calculator"], "slab") if ml else None
+    for i, offset in enumerate(interfaces.registry_shifts(iface, ic["registry_grid"])):
+        atoms = interfaces.interface_atoms(iface, offset, ic["vacuum_A"],
+                                    settings["slab"]["fixed_layers"],
+                                    settings["slab"]["layer_tolerance_A"])
+        key = point_key(atoms, settings, options, ml=ml and ml["calculator"])
+        if not same_key(done.get(offset, {}).get("key"), key):
+            point = {"offset": list(offset), "key": key}
+            if ml is not None:  # ml-then-dft: the DFT single point at the ML geometry
+                ml_traj = checkpoint.with_name(f"ml_{i}.traj")
+                if offset in done:  # kept from other inputs: start afresh (every rank)
+                    ml_traj.unlink(missing_ok=True)
+                ml_out = ml_then_dft.ml_relax(atoms, ml_calc, ml["fmax_eV_A"], ml["steps"],
+                                           ml_traj)
+                relaxed = ml_out.atoms.copy()
+                relaxed.set_constraint(atoms.constraints)
+                atoms = relaxed
+                point.update(ml_energy_eV=ml_out.energy_eV, ml_steps=ml_out.steps,
+                             atoms=jsonio.encode(atoms))
+            out = slab_single_point(atoms, settings, options,
+                                     out_json.with_name("scan_calc.txt"), forces=False)
+            point.update(energy_eV=out.energy_eV, scf_converged=out.scf_converged,
+                         scf_iterations=out.scf_iterations, wall_s=round(out.wall_s, 2))
+            lowest = min((p["energy_eV"] for o, p in done.items()
+                          if o != offset and p["energy_eV"] is not None), default=np.inf)
+            if (out.energy_eV is not None and out.energy_eV < lowest
+                    and settings["calculator"]["name"] == "gpaw"):
+                # the relaxation of the lowest registry restarts from its wave functions
+                # (no SCF for its first forces); one file, the lowest so far
+                gpw = checkpoint.with_name("lowest_registry.gpw")
+                point["gpw"] = save_wavefunctions(out.atoms.calc, gpw)
+                for p in done.values():
+                    p.pop("gpw", None)
+            done[offset] = point
+            write_json(checkpoint, {"points": list(done.values())})
+        if "atoms" in done[offset]:
+            atoms = jsonio.decode(done[offset]["atoms"])
+        structures_by_offset[offset] = atoms
+        points.append({k: v for k, v in done[offset].items()
+                       if k not in ("atoms", "key", "gpw")})
+    rec["scan"] = points
+    ok = [p for p in points if p["energy_eV"] is not None]
+    if not ok:
+        rec.update(status="failed", reason="no registry converged (SCF)")
+    else:
+        chosen = min(ok, key=lambda p: p["energy_eV"])
+        best_atoms = structures_by_offset[tuple(chosen["offset"])]
+        rec.update(status="ok", registry=chosen["offset"], atoms=jsonio.encode(best_atoms))
+        gpw = done[tuple(chosen["offset"])].get("gpw")
+        if gpw is not None and Path(gpw).exists():
+            rec["gpw"] = gpw
+        if ml is not None:  # the DFT relaxation of the best registry starts from ML's Hessian
+            rec["hessian"] = ml_hessian_file(best_atoms, ml_calc, checkpoint.parent,
+                                              checkpoint.stem)
+    write_json(out_json, rec)
+    return rec
+
+
+def relax_interface(scan_json: str | Path, settings: dict, outdir: str | Path,
+                    checkpoint: str | Path, options: dict | None = None) -> InterfaceRecord:
+    """Relax the lowest-energy registry of the scan (bottom coating layers fixed)."""
+    outdir = ensure_dir(outdir)
+    scan = read_json(scan_json)
+    fields = {k: scan[k] for k in ("name", "miller", "termination", "metal", "metal_miller")}
+    if scan["status"] != "ok":  # failed, or no_match: passed on as it is
+        return finish(outdir, record("interface", None, settings, **fields,
+                                     status=scan["status"], reason=scan["reason"]), None)
+    hessian = load_hessian(scan.get("hessian"))
+    outcome = relax_structure(jsonio.decode(scan["atoms"]), settings, options, outdir, checkpoint,
+                          restart=scan.get("gpw"), hessian=hessian)
+    rec = record("interface", outcome, settings, **fields, registry=scan["registry"],
+                  area_A2=scan["area_A2"],
+                  initial_hessian="default" if hessian is None else "ml")
+    if outcome.energy_eV is None:
+        rec.update(status="failed", reason="interface SCF did not converge")
+    return finish(outdir, rec, outcome.atoms, checkpoint)
+
+
+def _initial_energy(rec: dict, part_dir: Path) -> float | None:
+    """Energy (eV) of a finished part's starting geometry; records written before it was
+    kept have it as the first frame of the part's trajectory."""
+    if "energy_initial_eV" in rec:
+        return rec["energy_initial_eV"]
+    traj = part_dir / "relax.traj"
+    return float(read(traj, 0).get_potential_energy()) if traj.exists() else rec["energy_eV"]
+
+
+def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
+                     bulk_json: str | Path, settings: dict, outdir: str | Path,
+                     checkpoint_dir: str | Path, options: dict | None = None) -> AdhesionRecord:
+    """W_ad of the relaxed interface, the strain energy of the metal film and the DFT
+    surface energy of the (unstrained) metal film.
+
+    The metal film and the coating slab are cut from the relaxed interface and
+    computed in its cell (same k-mesh); with ``interface.relax_separated`` they are
+    relaxed first (W_ad), and their energies before relaxing give the ideal work of
+    separation W_sep (without, W_ad = W_sep). The unstrained film is the metal film at
+    its own lattice.
+    """
+    outdir, checkpoint_dir = ensure_dir(outdir), Path(checkpoint_dir)
+    scan = read_json(scan_json)
+    iface_rec = read_json(Path(interface_dir) / "record.json")
+    keys = ("name", "miller", "termination", "metal", "metal_miller")
+    fields = {k: scan[k] for k in keys}
+    fields.update({k: scan.get(k) for k in ("area_A2", "n_atoms", "strain_pct", "registry",
+                                            "n_metal", "n_coating", "scan")})
+    if iface_rec["status"] != "ok":  # failed, or no_match: passed on as it is
+        return finish(outdir, record("adhesion", None, settings, **fields,
+                                     status=iface_rec["status"], reason=iface_rec["reason"]),
+                      None)
+    relaxed = structure_of(Path(interface_dir) / "record.json")
+    start = jsonio.decode(scan["atoms"])  # carries the tags and the fixed layers
+    relaxed.set_tags(start.get_tags())
+    relaxed.set_constraint(start.constraints)
+    metal, coating = interfaces.separate(relaxed)
+    unstrained = interfaces.unstrain(metal, np.asarray(scan["film_vectors_A"]))
+    parts = {}
+    for part, atoms in (("metal", metal), ("coating", coating),
+                        ("metal_unstrained", unstrained)):
+        part_dir = ensure_dir(outdir / part)
+        prev = read_json(part_dir / "record.json") if (part_dir / "record.json").exists() else {}
+        if prev.get("settings_hash") == settings_hash(settings):
+            # finished before a kill: not computed twice
+            parts[part] = Outcome(structure_of(part_dir / "record.json"), prev["energy_eV"],
+                                  prev["fmax_eV_A"], steps=prev["steps"],
+                                  relax_converged=prev["relax_converged"],
+                                  scf_converged=prev["scf_converged"],
+                                  extra={"energy_initial_eV": _initial_energy(prev, part_dir)})
+            continue
+        if settings["interface"]["relax_separated"]:
+            out = relax_structure(atoms, settings, options, part_dir,
+                              checkpoint_dir / f"{part}.traj")
+        else:
+            out = slab_single_point(atoms, settings, options, part_dir / "calc.txt")
+        parts[part] = out
+        finish(part_dir, record(f"adhesion_{part}", out, settings, **fields), out.atoms,
+               checkpoint_dir / f"{part}.traj")
+    energies = {p: o.energy_eV for p, o in parts.items()}
+    bulk = read_json(bulk_json)
+    flags = [f"{p}: SCF not converged" for p, o in parts.items() if not o.scf_converged]
+    flags += [f"{p}: relaxation not converged" for p, o in parts.items()
+              if settings["interface"]["relax_separated"] and not o.relax_converged]
+    if iface_rec.get("relax_converged") is False:
+        flags.append("interface: relaxation not converged")
+    rec = record("adhesion", None, settings, **fields, flags=flags,
+                 E_interface_eV=iface_rec["energy_eV"],
+                 **{f"E_{p}_eV": e for p, e in energies.items()})
+    if None in energies.values():
+        rec.update(status="failed", reason="; ".join(flags))
+    else:
+        # frozen: the parts exactly as they sit in the relaxed interface (the first frame
+        # of their relaxation), for the work of separation
+        frozen = {p: o.extra.get("energy_initial_eV", o.energy_eV) for p, o in parts.items()}
+        rec.update(energetics.adhesion(
+            iface_rec["energy_eV"], energies["metal"], energies["coating"], frozen["metal"],
+            frozen["coating"], energies["metal_unstrained"], scan["area_A2"],
+            len(unstrained), slabs.surface_area(unstrained), bulk.get("energy_per_atom_eV")))
+    write_json(outdir / "record.json", rec)
+    return rec
+

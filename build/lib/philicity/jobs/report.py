@@ -1,0 +1,71 @@
+"""Job of the report stage (``workflow/rules/report.smk``): one metal's tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from philicity.config import settings_hash
+from philicity.files import read_json
+
+
+def summary_records(summaries: list[str | Path], key: str) -> list[str]:
+    """The record paths a gather rule listed under ``key`` in each summary."""
+    return [p for s in summaries for p in read_json(s).get(key, [])]
+
+
+def collect_database(inputs: list[str | Path], db_path: str | Path) -> int:
+    """Every record of a screen into one ASE database: the references (``inputs`` that are
+    records) and the records the gathered summaries list (sites, clean slabs, interfaces;
+    the separated slabs of W_ad come along as subfolders)."""
+    from philicity.files import collect_database as write_database
+
+    records = []
+    for path in map(str, inputs):
+        data = read_json(path)
+        if "status" in data:  # a record itself
+            records.append(path)
+        else:
+            records += [p for group in data.values() for p in group]
+    return write_database(sorted(set(records)), db_path)
+
+
+def report_metal(metal: str, candidate_jsons: list, site_summaries: list,
+                 baseline_summary: str | Path, atom_json: str | Path, bulk_json: str | Path,
+                 reference_miller: str, settings: dict, weights: dict,
+                 sites_csv: str | Path, baseline_csv: str | Path, ranking_csv: str | Path,
+                 ranking_md: str | Path, interface_summaries: list | None = None,
+                 wetting_config: dict | None = None,
+                 interfaces_csv: str | Path | None = None) -> None:
+    """Write the site, baseline, interface and ranking tables of one anode metal."""
+    from philicity import ranking, wetting
+    from philicity.files import atomic_write_text
+
+    atom, bulk = read_json(atom_json), read_json(bulk_json)
+    e_atom, e_bulk = atom.get("energy_eV"), bulk.get("energy_per_atom_eV")
+    candidates = [read_json(p) for p in candidate_jsons]
+    formula = {c["name"]: c.get("formula", "") for c in candidates}
+    failed = {c["name"] for c in candidates if c["status"] != "ok"}  # one row in the ranking
+    references = [f"{what} failed: {r.get('reason')}" for what, r in
+                  ((f"isolated {metal} atom", atom), (f"bulk {metal}", bulk))
+                  if r.get("status") != "ok"]
+    table = ranking.site_rows([r for r in map(read_json, summary_records(site_summaries,
+                                                                         "sites"))
+                               if r["name"] not in failed], formula, e_atom, e_bulk)
+    base = ranking.site_rows([read_json(p) for p in summary_records([baseline_summary],
+                                                                    "sites")],
+                             {metal: metal}, e_atom, e_bulk)
+    adhesion_jsons = summary_records(interface_summaries or [], "adhesion")
+    e_base = ranking.baseline_binding(base, reference_miller)
+    sigma = wetting.surface_tension_for(metal, wetting_config or {})
+    ifaces = ranking.interface_rows([read_json(p) for p in adhesion_jsons], sigma.sigma_J_m2,
+                                    sigma.from_dft_film)
+    ranked = ranking.ranking(candidates, table, e_base, weights, settings_hash(settings),
+                             ifaces, metal=metal, references_failed="; ".join(references))
+    if interfaces_csv is not None:
+        atomic_write_text(interfaces_csv, ifaces.to_csv(index=False, float_format="%.4f"))
+    atomic_write_text(sites_csv, table.to_csv(index=False, float_format="%.4f"))
+    atomic_write_text(baseline_csv, base.to_csv(index=False, float_format="%.4f"))
+    atomic_write_text(ranking_csv, ranked.to_csv(index=False, float_format="%.4f"))
+    atomic_write_text(ranking_md, ranking.ranking_markdown(
+        metal, ranked, reference_miller, e_base, e_atom, e_bulk, settings_hash(settings),
+        weights, sigma.sigma_J_m2, sigma.source))

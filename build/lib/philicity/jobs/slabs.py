@@ -1,0 +1,139 @@
+"""Jobs of the slab stage (``workflow/rules/slabs.smk``): terminations, sites and the
+relaxed clean slab."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ase.io import jsonio
+
+from philicity import calculators, energetics, sites, slabs, structures
+from philicity.config import settings_hash
+from philicity.files import read_json
+from philicity.jobs.dft import (
+    bulk_single_point,
+    kept_energy,
+    load_hessian,
+    ml_hessian_file,
+    relax_structure,
+    slab_single_point,
+)
+from philicity.jobs.mpi import write_json
+from philicity.jobs.records import (
+    CleanSlabRecord,
+    SitesRecord,
+    TerminationsRecord,
+    bulk_structure,
+    ensure_dir,
+    finish,
+    record,
+    termination_of,
+    upstream_failure,
+    write_failed,
+)
+
+
+def select_termination(candidate_json: str | Path, structure_path: str | Path,
+                       miller: str, settings: dict, out_json: str | Path,
+                       options: dict | None = None) -> TerminationsRecord:
+    """Cut every termination of one facet, with its surface energy (J/m^2; from DFT
+    single points when there is a choice to make), and choose (``slabs.choose_termination``;
+    ``options["termination"]``). Always writes ``out_json``."""
+    out_json = Path(out_json)
+    cand = read_json(candidate_json)
+    options = options or {}
+    rec = {"name": cand["name"], "miller": miller, "structure": str(structure_path),
+           "settings_hash": settings_hash(settings), "terminations": []}
+    if upstream_failure(candidate=cand):
+        return write_failed(out_json, rec, cand["reason"])
+    sl = settings["slab"]
+    choice = options.get("termination", "lowest_energy")
+    try:
+        bulk = bulk_structure(structure_path)
+        hkl = slabs.str_to_miller(miller)
+        slabs.check_slab_size(bulk, hkl, sl["min_thickness_A"], sl["max_atoms"])
+        raw = slabs.generate_terminations(bulk, hkl, sl["min_thickness_A"], sl["vacuum_A"])
+        built = [slabs.finish_slab(s, sl["min_lateral_A"], sl["fixed_layers"],
+                                   sl["layer_tolerance_A"], sl["max_atoms"]) for s in raw]
+        if isinstance(choice, int):  # before any DFT: does the facet have it?
+            slabs.choose_termination([{"index": i} for i in range(len(built))], choice)
+    except structures.CandidateError as exc:  # names its file
+        return write_failed(out_json, rec, str(exc))
+    except (slabs.SlabError, ValueError) as exc:
+        return write_failed(out_json, rec, f"{structure_path}: miller ({miller}): {exc}")
+    e_bulk_atom = None
+    if choice == "lowest_energy" and len(built) > 1:
+        bulk_atoms = structures.to_atoms(bulk)
+        e_bulk = kept_energy(out_json.with_name("bulk_single_point.json"), bulk_atoms,
+                             settings, options, lambda: bulk_single_point(
+                                 bulk_atoms, settings, options,
+                                 out_json.with_name("bulk_calc.txt")).energy_eV)
+        e_bulk_atom = e_bulk / len(bulk_atoms) if e_bulk is not None else None
+    for i, slab in enumerate(built):
+        entry = {"index": i, "formula": slab.get_chemical_formula(), "n_atoms": len(slab),
+                 "n_layers": slab.info["n_layers"], "repeat": slab.info["repeat"],
+                 "area_A2": slabs.surface_area(slab),
+                 "stoichiometric": slabs.is_stoichiometric(slab, bulk),
+                 "atoms": jsonio.encode(slab)}
+        if e_bulk_atom is not None:
+            energy = kept_energy(
+                out_json.with_name(f"t{i}_single_point.json"), slab, settings, options,
+                lambda slab=slab, i=i: slab_single_point(
+                    slab, settings, options, out_json.with_name(f"t{i}_calc.txt"),
+                    forces=False).energy_eV)
+            entry["E_single_point_eV"] = energy
+            entry["gamma_J_m2"] = (energetics.surface_energy(
+                energy, len(slab), e_bulk_atom, entry["area_A2"])
+                if energy is not None else None)
+        rec["terminations"].append(entry)
+    rec.update(status="ok", selected=slabs.choose_termination(rec["terminations"], choice),
+               e_bulk_per_atom_eV=e_bulk_atom)
+    write_json(out_json, rec)
+    return rec
+
+
+def find_sites(terminations_json: str | Path, settings: dict, out_json: str | Path) -> SitesRecord:
+    """The symmetry-distinct adsorption sites of each selected termination (at most
+    ``sites.max_sites``, ids ``t{termination}-{name}``) and all its sites unreduced (the
+    moved check compares a relaxed adatom with them). Always writes ``out_json``."""
+    terms = read_json(terminations_json)
+    rec = {"name": terms["name"], "miller": terms["miller"],
+           "settings_hash": settings_hash(settings), "sites": [], "all_sites": {}}
+    if upstream_failure(terminations=terms):
+        return write_failed(out_json, rec, terms["reason"])
+    sc = settings["sites"]
+    for i in terms["selected"]:
+        slab = jsonio.decode(termination_of(terms, i)["atoms"])
+        found = sites.find_sites(slab, sc["kinds"], sc["symm_reduce"])
+        rec["sites"] += [{**site, "termination": i, "id": f"t{i}-{site['name']}"}
+                         for site in found[: sc["max_sites"]]]
+        rec["all_sites"][str(i)] = sites.find_sites(slab, sc["kinds"], symm_reduce=0.0)
+    rec.update(status="ok", selected=terms["selected"])
+    write_json(out_json, rec)
+    return rec
+
+
+def relax_clean_slab(terminations_json: str | Path, termination: int, settings: dict,
+                     outdir: str | Path, checkpoint: str | Path,
+                     options: dict | None = None, ml: dict | None = None) -> CleanSlabRecord:
+    """Relax one clean slab (bottom layers fixed) with DFT from its bulk-terminated cut.
+
+    With ``ml`` (the ml-then-dft strategy) BFGS starts from the ML model's Hessian at that
+    cut (eV/A^2, saved beside the checkpoint) instead of ASE's stiff 70 eV/A^2 identity;
+    the path and the answer stay DFT's, only the number of steps changes."""
+    outdir = ensure_dir(outdir)
+    terms = read_json(terminations_json)
+    entry = termination_of(terms, termination)
+    atoms = jsonio.decode(entry["atoms"])
+    hessian = None
+    if ml is not None:
+        ml_calc = calculators.make_calculator(ml["calculator"], "slab")
+        hessian = load_hessian(ml_hessian_file(atoms, ml_calc, Path(checkpoint).parent,
+                                               Path(checkpoint).stem))
+    outcome = relax_structure(atoms, settings, options, outdir, checkpoint, hessian=hessian)
+    rec = record("clean_slab", outcome, settings, name=terms["name"], miller=terms["miller"],
+                 termination=termination, area_A2=entry["area_A2"],
+                 initial_hessian="default" if hessian is None else "ml")
+    if outcome.energy_eV is None:
+        rec.update(status="failed", reason="clean slab SCF did not converge")
+    return finish(outdir, rec, outcome.atoms, checkpoint)

@@ -1,0 +1,240 @@
+"""Site tables and the ranking: records in, pandas tables out (no file access here)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from philicity.energetics import binding_energy, difference_to_baseline
+from philicity.wetting import contact_angle
+
+SITE_COLUMNS = ["coating", "formula", "miller", "termination", "site", "site_kind",
+                "E_b_atom_eV", "E_b_bulk_eV", "dft_stage", "ml_E_b_atom_eV", "flags"]
+RANKING_COLUMNS = ["rank", "coating", "formula", "miller", "best_site", "E_b_atom_eV",
+                   "E_b_bulk_eV", "dE_vs_baseline_eV", "W_ad_J_m2", "theta_deg",
+                   "wetting_regime", "score", "flags", "status", "settings_hash"]
+# the formula of :func:`score`, as the report prints it
+SCORE_FORMULA = "score = w_binding * (-dE_vs_baseline_eV) + w_wetting * cos(theta)"
+INTERFACE_COLUMNS = ["coating", "metal_miller", "coating_miller", "area_A2", "n_atoms",
+                     "strain_pct", "registry", "W_ad_J_m2", "theta_deg", "wetting_regime",
+                     "E_strain_J_m2", "flags", "W_sep_J_m2", "termination", "sigma_lv_J_m2",
+                     "metal_surface_energy_J_m2", "status"]
+
+
+def interface_rows(adhesions: list[dict], sigma_J_m2: float | None,
+                   dft_sigma: bool = False) -> pd.DataFrame:
+    """One row per interface: W_ad (J/m^2), Young–Dupré angle and regime, strain.
+
+    ``sigma_J_m2`` is the liquid metal's surface tension (``None``: no angle); with
+    ``dft_sigma`` each interface's DFT surface energy of the metal film is used instead.
+    """
+    rows = []
+    for rec in adhesions:
+        w_ad = rec.get("W_ad_J_m2")
+        sigma = rec.get("metal_surface_energy_J_m2") if dft_sigma else sigma_J_m2
+        theta, regime = (contact_angle(w_ad, sigma) if w_ad is not None and sigma
+                         else (None, None))
+        status = rec["status"] if rec["status"] == "ok" else f"{rec['status']}: {rec['reason']}"
+        rows.append({
+            "coating": rec["name"], "metal_miller": rec["metal_miller"],
+            "coating_miller": rec["miller"], "area_A2": rec.get("area_A2"),
+            "n_atoms": rec.get("n_atoms"), "strain_pct": rec.get("strain_pct"),
+            "registry": " ".join(f"{x:.3f}" for x in rec["registry"])
+            if rec.get("registry") else "",
+            "W_ad_J_m2": w_ad, "theta_deg": theta, "wetting_regime": regime,
+            "E_strain_J_m2": rec.get("E_strain_J_m2"), "flags": "; ".join(rec.get("flags", [])),
+            "W_sep_J_m2": rec.get("W_sep_J_m2"),
+            "termination": rec.get("termination", ""), "sigma_lv_J_m2": sigma,
+            "metal_surface_energy_J_m2": rec.get("metal_surface_energy_J_m2"),
+            "status": status,
+        })
+    df = pd.DataFrame(rows, columns=INTERFACE_COLUMNS)
+    return df.sort_values(["coating", "coating_miller", "termination", "metal_miller"],
+                          kind="stable", ignore_index=True)
+
+
+def best_interfaces(table: pd.DataFrame) -> pd.DataFrame:
+    """Per coating, the unflagged interface with the largest W_ad."""
+    ok = table[(table["status"] == "ok") & (table["flags"] == "") & table["W_ad_J_m2"].notna()]
+    if ok.empty:
+        return ok.set_index("coating")
+    return ok.loc[ok.groupby("coating")["W_ad_J_m2"].idxmax()].set_index("coating")
+
+
+def site_rows(adsorbates: list[dict], formula: dict[str, str], e_atom: float,
+              e_bulk_atom: float) -> pd.DataFrame:
+    """One row per relaxed site with E_b vs the isolated atom and vs bulk metal (eV)."""
+    rows = []
+    for rec in adsorbates:
+        ok = (rec["status"] == "ok" and rec.get("energy_eV") is not None
+              and e_atom is not None and e_bulk_atom is not None)
+        flags = list(rec.get("flags", []))
+        if rec["status"] != "ok":
+            flags.append(f"failed: {rec.get('reason', '')}")
+        rows.append({
+            "coating": rec["name"],
+            "formula": formula.get(rec["name"], ""),
+            "miller": rec["miller"],
+            "termination": rec.get("termination", ""),
+            "site": rec.get("site", ""),  # "" for a facet that failed
+            "site_kind": rec.get("site_kind", ""),
+            "E_b_atom_eV": binding_energy(rec["energy_eV"], rec["E_clean_slab_eV"], e_atom)
+            if ok else None,
+            "E_b_bulk_eV": binding_energy(rec["energy_eV"], rec["E_clean_slab_eV"], e_bulk_atom)
+            if ok else None,
+            # dft_relaxed, dft_relaxed_from_ml, dft_single_point (at the ML geometry),
+            # pruned_by_ml; the ML binding energy (its own references) for comparison only
+            "dft_stage": rec.get("stage", "dft_relaxed"),
+            "ml_E_b_atom_eV": rec.get("ml_E_b_atom_eV"),
+            "flags": "; ".join(flags),
+        })
+    df = pd.DataFrame(rows, columns=SITE_COLUMNS)
+    return df.sort_values(["coating", "miller", "termination", "site"], kind="stable",
+                          ignore_index=True)
+
+
+def best_sites(table: pd.DataFrame) -> pd.DataFrame:
+    """Per coating, the unflagged site with the lowest E_b vs the atom (over all facets)."""
+    clean = table[(table["flags"] == "") & table["E_b_atom_eV"].notna()]
+    if clean.empty:
+        return clean
+    idx = clean.groupby("coating")["E_b_atom_eV"].idxmin()
+    return clean.loc[idx].set_index("coating")
+
+
+def score(dE_vs_baseline_eV: float | None, theta_deg: float | None, weights: dict) -> float | None:
+    """Score (higher = more metal-philic) = w_binding * (-dE_vs_baseline / 1 eV)
+    + w_wetting * cos(theta); a missing term counts zero, all missing gives None."""
+    terms = []
+    if dE_vs_baseline_eV is not None and not math.isnan(dE_vs_baseline_eV):
+        terms.append(-weights["binding"] * dE_vs_baseline_eV)
+    if theta_deg is not None and not math.isnan(theta_deg):
+        terms.append(weights["wetting"] * math.cos(math.radians(theta_deg)))
+    return sum(terms) if terms else None
+
+
+def ranking(candidates: list[dict], table: pd.DataFrame, baseline_E_b_atom_eV: float | None,
+            weights: dict, settings_hash_: str,
+            interfaces: pd.DataFrame | None = None, metal: str | None = None,
+            references_failed: str = "") -> pd.DataFrame:
+    """One row per coating, sorted by score; failed candidates at the bottom with the reason.
+
+    With an ``interfaces`` table (:func:`interface_rows`) the best unflagged interface
+    gives W_ad, theta and the regime; an interface that could not be built or computed
+    is named in ``status`` while the binding term still ranks the coating. A coating that
+    is the anode ``metal`` itself is listed unranked (its surfaces are the baseline); with
+    ``references_failed`` (the metal's atom or bulk failed) no coating can be ranked.
+    """
+    best = best_sites(table)
+    if interfaces is None:
+        interfaces = pd.DataFrame(columns=INTERFACE_COLUMNS)
+    best_iface = best_interfaces(interfaces)
+    rows = []
+    for cand in candidates:
+        name = cand["name"]
+        sub = table[table["coating"] == name]
+        n_flagged = int((sub["flags"] != "").sum())
+        flag_text = "; ".join(f"{r.site}@{r.miller}: {r.flags}" for r in sub.itertuples()
+                              if r.flags)
+        row = {"coating": name, "formula": cand.get("formula", ""), "miller": "",
+               "best_site": "", "E_b_atom_eV": None, "E_b_bulk_eV": None,
+               "dE_vs_baseline_eV": None, "W_ad_J_m2": None, "theta_deg": None,
+               "wetting_regime": None, "score": None,
+               "flags": f"{n_flagged}/{len(sub)} sites flagged: {flag_text}" if n_flagged else "",
+               "settings_hash": settings_hash_}
+        if cand["status"] != "ok":
+            row["status"] = f"failed: {cand['reason']}"
+        elif metal is not None and cand.get("elements") == [metal]:
+            row["status"] = (f"not ranked: {name} is the anode metal {metal} itself (its "
+                             "own surfaces are the baseline)")
+        elif references_failed:
+            row["status"] = f"failed: {references_failed}"
+        elif name not in best.index:
+            failures = sorted({f for f in sub["flags"] if f.startswith("failed: ")})
+            row["status"] = ("; ".join(failures) if failures
+                             else "failed: no site relaxed without a flag" if len(sub)
+                             else "failed: no sites")
+        else:
+            b = best.loc[name]
+            d = (difference_to_baseline(b["E_b_atom_eV"], baseline_E_b_atom_eV)
+                 if baseline_E_b_atom_eV is not None else None)
+            row.update(miller=b["miller"], best_site=b["site"], E_b_atom_eV=b["E_b_atom_eV"],
+                       E_b_bulk_eV=b["E_b_bulk_eV"], dE_vs_baseline_eV=d, status="ok")
+        mine = interfaces[interfaces["coating"] == name]
+        if name in best_iface.index:
+            i = best_iface.loc[name]
+            row.update(W_ad_J_m2=i["W_ad_J_m2"], theta_deg=i["theta_deg"],
+                       wetting_regime=i["wetting_regime"])
+        elif len(mine) and row["status"] == "ok":
+            problems = "; ".join(f"{r.status if r.status != 'ok' else r.flags}"
+                                 for r in mine.itertuples())
+            row["status"] = f"ok, no usable interface: {problems}"
+        if row["status"].startswith("ok"):
+            row["score"] = score(row["dE_vs_baseline_eV"], row["theta_deg"], weights)
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return pd.DataFrame(columns=RANKING_COLUMNS)
+    df["_failed"] = ~df["status"].str.startswith("ok")
+    df = df.sort_values(["_failed", "score", "coating"], ascending=[True, False, True],
+                        na_position="last", kind="stable", ignore_index=True)
+    df["rank"] = [i + 1 if not failed else None for i, failed in enumerate(df["_failed"])]
+    df["rank"] = df["rank"].astype("Int64")
+    return df[RANKING_COLUMNS]
+
+
+def run_summary(rankings: dict[str, pd.DataFrame], max_reason: int = 160) -> tuple[str, int]:
+    """The end-of-run summary of each metal's ranking table: the coatings ranked (best
+    first), failed (with their reason), with flagged sites, and not ranked. Returns the text
+    and the number of failed rows (what ``strict`` turns into a non-zero exit code)."""
+
+    def short(text: str) -> str:
+        return text if len(text) <= max_reason else text[: max_reason - 3] + "..."
+
+    lines, problems = [], 0
+    for metal, df in rankings.items():
+        status = df["status"].fillna("").astype(str)
+        ranked = df[df["rank"].notna()]
+        failed = df[status.str.startswith("failed")]
+        flagged = ranked[ranked["flags"].fillna("").astype(str) != ""]
+        unranked = df[status.str.startswith("not ranked")]
+        lines.append(f"{metal}: {len(ranked)} coatings ranked, {len(failed)} failed, "
+                     f"{len(flagged)} with flagged sites")
+        if len(ranked):
+            best = ", ".join(f"{r.coating} ({r.score:.3f})" if pd.notna(r.score)
+                             else r.coating for r in ranked.head(5).itertuples())
+            lines.append(f"  best: {best}")
+        lines += [f"  failed: {r.coating}: {short(str(r.status)[len('failed: '):])}"
+                  for r in failed.itertuples()]
+        lines += [f"  flagged: {r.coating}: {str(r.flags).split(':')[0]}"
+                  for r in flagged.itertuples()]
+        lines += [f"  {short(str(r.status))}" for r in unranked.itertuples()]
+        lines += [f"  note: {r.coating}: {short(str(r.status))}" for r in ranked.itertuples()
+                  if str(r.status) != "ok"]
+        problems += len(failed)
+    return "\n".join(lines), problems
+
+
+def baseline_binding(baseline: pd.DataFrame, reference_miller: str) -> float | None:
+    """E_b (eV, vs the isolated atom) of the anode metal's adatom on its own
+    ``reference_miller`` surface: the best unflagged site; None if none has an energy."""
+    ref = baseline[(baseline["miller"] == reference_miller) & (baseline["flags"] == "")]
+    return float(ref["E_b_atom_eV"].min()) if ref["E_b_atom_eV"].notna().any() else None
+
+
+def ranking_markdown(metal: str, ranked: pd.DataFrame, reference_miller: str,
+                     baseline_E_b_atom_eV: float | None, e_atom_eV: float | None,
+                     e_bulk_eV_per_atom: float | None, settings_hash_: str, weights: dict,
+                     sigma_J_m2: float | None, sigma_source: str) -> str:
+    """The ranking as a Markdown page: how it was computed, then the table."""
+    e_base = baseline_E_b_atom_eV
+    header = (f"# {metal}: coatings ranked by score\n\n"
+              f"Baseline: {metal} adatom on {metal}({reference_miller}), best unflagged site, "
+              f"E_b = {e_base if e_base is None else round(e_base, 3)} eV vs the isolated atom "
+              f"(E_atom = {e_atom_eV} eV, E_bulk = {e_bulk_eV_per_atom} eV/atom). "
+              f"Settings hash {settings_hash_}.\n\n"
+              f"{SCORE_FORMULA}; weights {weights}. theta from Young-Dupre with sigma_lv = "
+              f"{'-' if sigma_J_m2 is None else round(sigma_J_m2, 4)} J/m^2 "
+              f"({sigma_source}). Empty cells: not computed or failed (see status).\n\n")
+    return header + ranked.to_markdown(index=False, floatfmt=".3f") + "\n"

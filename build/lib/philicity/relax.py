@@ -1,0 +1,267 @@
+"""Checkpointed relaxations and single points with any ASE calculator.
+
+A relaxation appends every step to a checkpoint trajectory that lives outside
+Snakemake's declared outputs; a rerun after a kill starts from its last frame.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.calculator import Calculator
+from ase.filters import FrechetCellFilter
+from ase.io import Trajectory, read
+from ase.optimize import BFGS, FIRE, LBFGS
+
+OPTIMIZERS = {"BFGS": BFGS, "FIRE": FIRE, "LBFGS": LBFGS}
+
+# An energy rise above this (eV) after a BFGS step means the step's quadratic model (which
+# promised a descent) was wrong, not SCF noise (the presets converge energies to < 1 meV).
+ENERGY_RISE_TOLERANCE_EV = 2e-3
+
+
+def _free_energy(atoms: Atoms) -> float:
+    """The energy whose gradient the forces are (GPAW's free energy with smearing)."""
+    from ase.calculators.calculator import PropertyNotImplementedError
+
+    try:
+        return float(atoms.get_potential_energy(force_consistent=True))
+    except PropertyNotImplementedError:
+        return float(atoms.get_potential_energy())
+
+
+class GuardedBFGS(BFGS):
+    """ASE BFGS started from a supplied Hessian (eV/A^2), e.g. an ML model's, that falls back
+    to ASE's own start (``alpha`` times the identity) the first time that Hessian misleads.
+
+    A BFGS step from a good Hessian goes downhill. When the energy after a step is more than
+    ``tolerance_eV`` above the energy before it, the supplied curvature was wrong (an ML model
+    that sees soft modes the DFT surface does not have sends BFGS its maximum step along them):
+    the step is rejected, and BFGS continues from the geometry before it with ASE's default
+    Hessian, updated with the curvature the rejected step measured (no force call is spent on
+    going back: that geometry's forces are kept). ``fallback_step`` is the step at which this
+    happened (None: the supplied Hessian was kept to the end). With it, a relaxation costs at
+    most the steps spent before the rejection more than one from ASE's default start.
+    """
+
+    def __init__(self, atoms: Atoms, hessian: np.ndarray,
+                 tolerance_eV: float = ENERGY_RISE_TOLERANCE_EV, **kwargs):
+        super().__init__(atoms, **kwargs)
+        n = self.optimizable.ndofs()
+        self.H0 = np.array(hessian, dtype=float).reshape(n, n)  # BFGS updates it in place
+        self.tolerance_eV = tolerance_eV
+        self.fallback_step: int | None = None
+        self.steps_before = 0  # steps of a killed run, replayed from its checkpoint
+        self._rejected_last = False  # its last frame was the rejected one
+        self.energy0: float | None = None
+
+    def _default_hessian(self) -> np.ndarray:
+        return np.eye(self.optimizable.ndofs()) * self.alpha
+
+    def _reject(self, pos: np.ndarray, gradient: np.ndarray) -> None:
+        """The step to ``pos`` raised the energy: ASE's default Hessian from here on, with
+        the rejected pair's curvature; ``pos0``, ``forces0`` and ``energy0`` stay."""
+        from ase._4.optimize.bfgs import BFGSMethod
+
+        self.state = BFGSMethod(self._default_hessian())
+        self.state.update(pos, gradient, self.pos0, -self.forces0)
+
+    def _rises(self, energy: float) -> bool:
+        return (self.fallback_step is None and self.energy0 is not None
+                and energy > self.energy0 + self.tolerance_eV)
+
+    def step(self, gradient=None):
+        gradient = self._get_gradient(gradient)
+        if self._rejected_last:  # resumed at the rejected geometry: as the killed run did
+            self._rejected_last = False
+            return self._step_from_before()
+        energy = _free_energy(self.atoms)
+        if not self._rises(energy):
+            self.energy0 = energy
+            return super().step()
+        self._reject(self.optimizable.get_x().ravel(), gradient.ravel())
+        self.fallback_step = self.nsteps + self.steps_before
+        self._step_from_before()
+
+    def _step_from_before(self) -> None:
+        """The step from the geometry before the rejected one (its forces are kept)."""
+        dpos = self.state.compute_step(-self.forces0)
+        dpos = self.determine_step(dpos, self.optimizable.gradient_norm(dpos))
+        self.optimizable.set_x(self.pos0 + dpos)
+
+    def _replay_trajectory(self, traj):
+        """The state of a killed run after its checkpoint frames, rejection included."""
+        self.state = None
+        self.pos0 = self.forces0 = self.energy0 = None
+        for frame, atoms in enumerate(traj):
+            pos = atoms.get_positions().ravel()
+            forces = atoms.get_forces().ravel()
+            energy = _free_energy(atoms)
+            self._rejected_last = self.pos0 is not None and self._rises(energy)
+            if self._rejected_last:
+                self._reject(pos, -forces)
+                self.fallback_step = frame
+                continue
+            self.update(pos, forces, self.pos0, self.forces0)
+            self.pos0, self.forces0, self.energy0 = pos, forces, energy
+        self.steps_before = frame
+
+
+@dataclass
+class Outcome:
+    """What a calculation produced: energy (eV), max force (eV/A), steps and flags."""
+
+    atoms: Atoms
+    energy_eV: float | None
+    fmax_eV_A: float | None
+    steps: int = 0
+    resumed_steps: int = 0
+    relax_converged: bool = True
+    scf_converged: bool = True
+    error: str | None = None
+    wall_s: float = 0.0
+    scf_iterations: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _is_scf_failure(exc: Exception) -> bool:
+    return type(exc).__name__ in {"KohnShamConvergenceError", "SCFConvergenceError"}
+
+
+def _max_force(atoms: Atoms) -> float:
+    forces = atoms.get_forces()  # constrained forces are zero
+    return float(np.linalg.norm(forces, axis=1).max()) if len(forces) else 0.0
+
+
+def _scf_iterations(calc: Calculator) -> int | None:
+    try:
+        return int(calc.get_number_of_iterations())
+    except Exception:
+        return None
+
+
+def single_point(atoms: Atoms, calc: Calculator, forces: bool = True) -> Outcome:
+    """Energy (and forces) of ``atoms`` as they are."""
+    start = time.perf_counter()
+    atoms = atoms.copy()
+    atoms.calc = calc
+    try:
+        energy = float(atoms.get_potential_energy())
+        fmax = _max_force(atoms) if forces else None
+    except Exception as exc:
+        if not _is_scf_failure(exc):
+            raise
+        return Outcome(atoms, None, None, scf_converged=False, error=str(exc),
+                       wall_s=time.perf_counter() - start)
+    return Outcome(atoms, energy, fmax, wall_s=time.perf_counter() - start,
+                   scf_iterations=_scf_iterations(calc))
+
+
+def relax(
+    atoms: Atoms,
+    calc: Calculator,
+    fmax_eV_A: float,
+    steps: int,
+    checkpoint: str | Path,
+    optimizer: str = "BFGS",
+    log: str | Path | None = None,
+    hessian: np.ndarray | None = None,
+    save_state: Callable[[], object] | None = None,
+    cell: bool = False,
+) -> Outcome:
+    """Relax ``atoms`` (respecting their constraints) to ``fmax_eV_A`` in at most ``steps``.
+
+    ``hessian`` (3N x 3N, eV/A^2): BFGS's initial Hessian instead of ASE's 70 eV/A^2
+    times the identity (ignored by the other optimizers), dropped for ASE's own the first
+    time a step raises the energy (:class:`GuardedBFGS`; ``extra["hessian_fallback_step"]``).
+
+    Each step is appended to ``checkpoint`` (an ASE trajectory). If it already
+    holds frames of the same system, the relaxation continues from the last one
+    and only the remaining steps are spent; BFGS and LBFGS first replay the frames
+    (ASE's ``replay_trajectory``), so their Hessian is the one the killed run had
+    and the resumed run takes the same steps. ``save_state`` is called after every
+    checkpoint frame (e.g. to write the calculator's wave functions). A calculator that
+    already holds results for the start (or resumed) geometry, such as one restored from a
+    .gpw, gives its first forces without a new calculation. ``extra["scf_per_step"]``:
+    SCF iterations of each force call; ``extra["energy_initial_eV"]``: the energy of the
+    starting geometry (the first checkpoint frame), eV.
+
+    ``cell``: the lattice relaxes too (ASE's ``FrechetCellFilter``; ``fmax_eV_A`` then also
+    bounds the stress times the volume); a resumed run continues from the last frame's
+    cell and positions with a fresh Hessian, and ``hessian`` is not used.
+    """
+    start = time.perf_counter()
+    checkpoint = Path(checkpoint)
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    atoms = atoms.copy()
+    resumed = 0
+    frames: list[Atoms] = []
+    if checkpoint.exists() and checkpoint.stat().st_size > 0:
+        try:
+            frames = read(checkpoint, index=":")
+        except Exception:  # a frame cut by a kill: start afresh
+            frames = []
+        if frames and frames[-1].get_chemical_symbols() == atoms.get_chemical_symbols():
+            # checkpoints written before resumes stopped repeating their last frame
+            frames = [f for i, f in enumerate(frames)
+                      if i == 0 or np.abs(f.positions - frames[i - 1].positions).max() > 1e-10]
+            if cell:
+                atoms.set_cell(frames[-1].cell, scale_atoms=False)
+            atoms.positions = frames[-1].positions
+            resumed = len(frames) - 1
+        else:
+            frames = []
+            checkpoint.unlink(missing_ok=True)  # another MPI rank may have removed it
+    stored = getattr(calc, "atoms", None)
+    if (stored is not None and len(stored) == len(atoms)
+            and np.abs(stored.positions - atoms.positions).max() < 1e-8):
+        atoms.positions = stored.positions  # the very same geometry: its results are reused
+    atoms.calc = calc
+    traj = Trajectory(str(checkpoint), "a", atoms)
+    logfile = str(log) if log else None
+    if cell:
+        opt = OPTIMIZERS[optimizer](FrechetCellFilter(atoms), logfile=logfile)
+    elif hessian is not None and optimizer == "BFGS":
+        opt = GuardedBFGS(atoms, hessian, logfile=logfile)
+    else:
+        opt = OPTIMIZERS[optimizer](atoms, logfile=logfile)
+    if resumed and not cell and hasattr(opt, "_replay_trajectory"):
+        opt.replay_trajectory(frames)
+    # a resumed run's first frame is the checkpoint's last: written again, every resume
+    # would spend one of the ``steps`` on it
+    opt.attach(lambda: None if frames and opt.nsteps == 0 else traj.write())
+    if save_state is not None:
+        opt.attach(save_state)
+    # GPAW counts the iterations of its last SCF only: sum them after every force call
+    scf_counts: list[int] = []
+    opt.attach(lambda: scf_counts.append(_scf_iterations(calc) or 0))
+    energies = [frames[0].get_potential_energy()] if frames else []
+    opt.attach(lambda: energies.append(atoms.get_potential_energy()))  # cached, no new SCF
+    try:
+        converged = bool(opt.run(fmax=fmax_eV_A, steps=max(steps - resumed, 0)))
+    except Exception as exc:
+        traj.close()
+        if not _is_scf_failure(exc):
+            raise
+        return Outcome(atoms, None, None, steps=opt.nsteps + resumed, resumed_steps=resumed,
+                       relax_converged=False, scf_converged=False, error=str(exc),
+                       wall_s=time.perf_counter() - start)
+    traj.close()
+    energy = float(atoms.get_potential_energy())
+    fmax = _max_force(atoms)
+    counted = _scf_iterations(calc) is not None
+    extra = {"energy_initial_eV": float(energies[0]) if energies else energy}
+    if isinstance(opt, GuardedBFGS):
+        extra["hessian_fallback_step"] = opt.fallback_step
+    if counted:
+        extra["scf_per_step"] = scf_counts
+    return Outcome(atoms, energy, fmax, steps=opt.nsteps + resumed, resumed_steps=resumed,
+                   # with the cell, the stress counts too: only the optimizer can tell
+                   relax_converged=converged or (not cell and fmax <= fmax_eV_A),
+                   wall_s=time.perf_counter() - start,
+                   scf_iterations=sum(scf_counts) if counted else None, extra=extra)

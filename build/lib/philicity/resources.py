@@ -1,0 +1,214 @@
+"""What a DFT rule asks the scheduler for: wall time (minutes) and memory (MB).
+
+Snakemake evaluates a rule's ``resources`` again when its inputs exist, just before the
+job is submitted, so the system size is read from them: the slab's atom count from
+``terminations.json``, the interface's from ``scan.json``. Before that (a dry run, a
+first plan) the preset's bounds stand in (``slab.max_atoms``, ``interface.max_atoms``).
+
+Cost model (rough, on purpose; calibrate with ``parallel.time_scale``):
+
+* One energy + forces of an N-atom slab on one core, plane waves::
+
+      t_sp = 120 s * (N / 13)^2 * (ecut / 300 eV)^1.5 * (kpt_density / 3.5 A) * s
+
+  with s = 2 if spin-polarized. 120 s: Na on Ag(100) 2x2x3 (13 atoms, PW(300), 4x4x1
+  k-points, which kpt_density 3.5 gives this cell) took 115 s, Na on Al(100) 24 s
+  (FACTS.md). N^2: the bands grow with N while, at a fixed k-point density, (k-points x
+  plane waves) does not. Linear in kpt_density: at these low densities the mesh is
+  rounded up (3x3 at 2.0, 4x4 at 3.5). Checked against the Na screen's records on this
+  machine (fast preset, two jobs on two cores), seconds per ionic step measured / model:
+  Al16Na 10-40 / 117, Ag16Na 77-91 / 117, Na17 77-89 / 117, NaZn12 55-88 / 69,
+  Cu27Na 167-217 / 318, the Na12Pb10 interface 256 / 196: all below the model times
+  the safety factor. LCAO counts as plane waves.
+* A bulk cell adds a third k-direction (x kpt_density / 3.5) and, with
+  ``bulk.relax_lattice``, up to 100 steps; the isolated atom costs
+  10 s * (box / 10 A)^3 * (ecut / 300)^1.5 (measured: Na, 10 A box, 3.7 s).
+* A relaxation is budgeted ``1 + 0.7 * steps / 2`` single points: an ionic step costs
+  about 0.7 of the first SCF (it starts from the previous wave functions) and half the
+  allowed steps are planned for; a relaxation stopped at the limit resumes from its
+  checkpoint, and every retry (``attempt``) asks for that many times more.
+* N MPI ranks divide the time by N^0.6 (PW(300): 1.54 times faster on 2 ranks).
+* runtime = 2 (safety) * time_scale * attempt * sum(t) / N^0.6, at least 10 min, at most
+  ``parallel.max_runtime_min``.
+* memory = 400 MB per rank + 25 MB * N * (ecut / 300)^1.5 * (kpt_density / 3.5) * s,
+  plus 1500 MB per rank where the ML potential runs (torch), times the attempt, rounded
+  up to 500 MB, at least 2000 MB. Measured: 13 atoms, PW(300), 10 k-points: 286 MB on
+  1 rank, 270 + 254 MB on 2.
+
+Calculators other than GPAW (EMT in tests) ask for 10 minutes and 2000 MB.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+DFT_RULES = ("compute_atom", "compute_bulk", "select_termination", "relax_clean_slab",
+             "prescreen_sites", "relax_adsorbate", "scan_interface", "relax_interface",
+             "compute_adhesion")
+
+T_REF_S = 120.0  # one energy + forces, 13-atom slab, PW(300), kpt_density 3.5, one core
+N_REF = 13
+T_ATOM_S = 10.0  # the spin-polarized isolated atom in a 10 A box, PW(300), Gamma point
+ECUT_REF_EV = 300.0
+KPT_DENSITY_REF = 3.5
+STEP_COST = 0.7  # an ionic step relative to the first SCF
+STEP_FRACTION = 0.5  # of relax.steps planned for
+RANK_EXPONENT = 0.6  # speedup = tasks ** RANK_EXPONENT
+SAFETY = 2.0
+MIN_RUNTIME_MIN = 10
+MB_PER_RANK = 400
+MB_PER_ATOM = 25
+MB_ML_PER_RANK = 1500
+MIN_MEM_MB = 2000
+TERMINATIONS_PLANNED = 4  # select_termination: single points per facet planned for
+
+
+def _settings_factor(calc: Mapping, kpts: bool = True) -> float:
+    """Cost of the calculator settings relative to PW(300), kpt_density 3.5, no spin."""
+    ecut = calc.get("ecut_eV", ECUT_REF_EV) if calc.get("mode", "pw") == "pw" else ECUT_REF_EV
+    factor = (ecut / ECUT_REF_EV) ** 1.5
+    if kpts:
+        factor *= calc.get("kpt_density", KPT_DENSITY_REF) / KPT_DENSITY_REF
+    return factor * (2.0 if calc.get("spinpol") else 1.0)
+
+
+def single_point_s(n_atoms: int, calc: Mapping) -> float:
+    """Estimated wall time (s, one core) of one energy + forces of an ``n_atoms`` slab."""
+    return T_REF_S * (n_atoms / N_REF) ** 2 * _settings_factor(calc)
+
+
+def relaxation_s(n_atoms: int, settings: Mapping) -> float:
+    """Estimated wall time (s, one core) of a relaxation budget (see the module doc)."""
+    steps = settings["relax"]["steps"]
+    return single_point_s(n_atoms, settings["calculator"]) * (
+        1 + STEP_COST * steps * STEP_FRACTION)
+
+
+def _find(paths: Iterable[str], suffix: str) -> Path | None:
+    return next((Path(p) for p in paths if str(p).endswith(suffix)), None)
+
+
+def _read_json(path: Path | None) -> dict | None:
+    try:
+        return json.loads(path.read_text()) if path is not None else None
+    except (OSError, ValueError):
+        return None  # not written yet: the preset's bound stands in
+
+
+def _n_bulk(path: Path | None) -> int:
+    """Atoms of a bulk structure file (CIF or extxyz); 4 if it cannot be read yet."""
+    try:
+        from ase.io import read
+
+        return len(read(path))
+    except Exception:
+        return 4
+
+
+def _slab(paths: Iterable[str], wildcards: Mapping, settings: Mapping) -> tuple[int, dict]:
+    """Atoms of the slab of termination ``wildcards['term']``, and terminations.json."""
+    terms = _read_json(_find(paths, "terminations.json")) or {}
+    term = int(wildcards.get("term", 0))
+    entry = next((t for t in terms.get("terminations", []) if t.get("index") == term), None)
+    return (entry["n_atoms"] if entry else settings["slab"]["max_atoms"]), terms
+
+
+def dft_seconds(rule: str, settings: Mapping, paths: Iterable[str] = (),
+                wildcards: Mapping | None = None) -> float:
+    """Estimated one-core wall time (s) of one job of ``rule``, before the safety factor.
+
+    ``settings``: the effective settings with the interface section; ``paths``: the
+    job's input files (read if they exist); ``wildcards``: ``term`` and ``site`` as
+    the rules name them.
+    """
+    paths, wildcards = [str(p) for p in paths], dict(wildcards or {})
+    calc = settings["calculator"]
+    if rule == "compute_atom":
+        box = calc.get("atom_box_A", 10.0)
+        # always spin-polarized, as the reference was
+        return T_ATOM_S * (box / 10.0) ** 3 * _settings_factor({**calc, "spinpol": False},
+                                                               kpts=False)
+    if rule == "compute_bulk":
+        n = max(_n_bulk(_find(paths, ".cif")), N_REF // 3)
+        per_sp = single_point_s(n, calc) * calc.get("kpt_density", 3.5) / KPT_DENSITY_REF
+        relax_lattice = settings.get("bulk", {}).get("relax_lattice")
+        return per_sp * ((1 + STEP_COST * 100 * STEP_FRACTION) if relax_lattice else 1)
+    if rule == "select_termination":
+        n_bulk = _n_bulk(_find(paths, ".cif") or _find(paths, ".extxyz"))
+        return (single_point_s(max(n_bulk, N_REF // 3), calc)
+                + TERMINATIONS_PLANNED * single_point_s(settings["slab"]["max_atoms"], calc))
+    if rule == "relax_clean_slab":
+        return relaxation_s(_slab(paths, wildcards, settings)[0], settings)
+    if rule == "prescreen_sites":
+        n, _ = _slab(paths, wildcards, settings)
+        found = _read_json(_find(paths, "sites.json"))
+        term = int(wildcards.get("term", 0))
+        n_sites = (sum(s.get("termination") == term for s in found.get("sites", []))
+                   if found else settings["sites"]["max_sites"])
+        return n_sites * (single_point_s(n + 1, calc) + 60.0)  # + the ML relaxations
+    if rule == "relax_adsorbate":
+        n, _ = _slab(paths, wildcards, settings)
+        pre = _read_json(_find(paths, "prescreen.json"))
+        if pre is not None:
+            item = next((i for i in pre.get("sites", []) if i.get("site") == wildcards.get(
+                "site")), None)
+            if item is not None and not item.get("dft_relax"):
+                return 0.0  # the prescreen's single point or ML flags are only copied
+        return relaxation_s(n + 1, settings)
+    iface = settings["interface"]
+    if rule == "scan_interface":
+        return iface["registry_grid"] ** 2 * (single_point_s(iface["max_atoms"], calc) + 60.0)
+    scan = _read_json(_find(paths, "scan.json")) or {}
+    if scan and scan.get("status") != "ok":
+        return 0.0  # no interface: the record is written at once
+    if rule == "relax_interface":
+        return relaxation_s(scan.get("n_atoms", iface["max_atoms"]), settings)
+    if rule == "compute_adhesion":
+        n_metal = scan.get("n_metal", iface["max_atoms"] // 2)
+        n_coating = scan.get("n_coating", iface["max_atoms"] // 2)
+        if iface["relax_separated"]:
+            return 2 * relaxation_s(n_metal, settings) + relaxation_s(n_coating, settings)
+        return 2 * single_point_s(n_metal, calc) + single_point_s(n_coating, calc)
+    raise ValueError(f"{rule!r} is not one of the DFT rules {DFT_RULES}")
+
+
+def n_atoms(rule: str, settings: Mapping, paths: Iterable[str] = (),
+            wildcards: Mapping | None = None) -> int:
+    """The largest system (atoms) one job of ``rule`` holds in memory."""
+    paths, wildcards = [str(p) for p in paths], dict(wildcards or {})
+    if rule == "compute_atom":
+        return N_REF  # the box, not the atom, sets the plane waves: count it as a slab
+    if rule == "compute_bulk":
+        return _n_bulk(_find(paths, ".cif"))
+    if rule in ("select_termination",):
+        return settings["slab"]["max_atoms"]
+    if rule in ("relax_clean_slab", "prescreen_sites", "relax_adsorbate"):
+        return _slab(paths, wildcards, settings)[0] + 1
+    scan = _read_json(_find(paths, "scan.json")) or {}
+    return scan.get("n_atoms", settings["interface"]["max_atoms"])
+
+
+def request(rule: str, settings: Mapping, parallel: Mapping, tasks: int,
+            paths: Iterable[str] = (), wildcards: Mapping | None = None,
+            attempt: int = 1, ml: bool = False) -> dict[str, int]:
+    """``{"runtime": minutes, "mem_mb": MB}`` for one job of ``rule`` on ``tasks`` ranks.
+
+    ``parallel``: the config's ``parallel`` section (``time_scale``, ``max_runtime_min``);
+    ``attempt``: Snakemake's attempt (1, 2, ... on retries); ``ml``: an ML potential
+    runs on every rank too.
+    """
+    paths = [str(p) for p in paths]
+    if settings["calculator"]["name"] != "gpaw":
+        return {"runtime": MIN_RUNTIME_MIN, "mem_mb": MIN_MEM_MB}
+    seconds = dft_seconds(rule, settings, paths, wildcards)
+    minutes = SAFETY * parallel.get("time_scale", 1.0) * attempt * seconds / (
+        60.0 * tasks ** RANK_EXPONENT)
+    runtime = min(max(math.ceil(minutes), MIN_RUNTIME_MIN),
+                  parallel.get("max_runtime_min", 2880))
+    mem = (MB_PER_RANK * tasks + (MB_ML_PER_RANK * tasks if ml else 0)
+           + MB_PER_ATOM * n_atoms(rule, settings, paths, wildcards)
+           * _settings_factor(settings["calculator"])) * attempt
+    return {"runtime": runtime, "mem_mb": max(MIN_MEM_MB, 500 * math.ceil(mem / 500))}

@@ -1,0 +1,127 @@
+"""Adsorption sites (pymatgen AdsorbateSiteFinder) and adatom placement."""
+
+from __future__ import annotations
+
+import numpy as np
+from ase import Atom, Atoms
+from ase.data import atomic_numbers, covalent_radii
+from pymatgen.analysis.adsorption import AdsorbateSiteFinder
+from pymatgen.io.ase import AseAtomsAdaptor
+
+SITE_KINDS = ("ontop", "bridge", "hollow")
+
+
+def classify_site(slab: Atoms, xy: np.ndarray, tolerance_A: float = 0.15,
+                  depth_A: float = 1.0) -> str | None:
+    """Kind of the point ``xy`` from its top-layer neighbours, or None for a low-symmetry point.
+
+    ontop: a top-layer atom within ``tolerance_A`` laterally; bridge: exactly two
+    equidistant nearest top-layer atoms; hollow: three or more. pymatgen's Delaunay
+    sites are relabelled with this, because on square lattices the "bridge" across
+    a square's diagonal is the four-fold hollow and the "hollow" triangle centroids
+    are no site at all.
+    """
+    top = top_layer_mask(slab, depth_A)
+    d = np.sort(lateral_distances(slab.cell.array, slab.positions[top], xy))
+    if d[0] < tolerance_A:
+        return "ontop"
+    n_equal = int(np.sum(d - d[0] < tolerance_A))
+    if n_equal == 2:
+        return "bridge"
+    if n_equal >= 3:
+        return "hollow"
+    return None
+
+
+def find_sites(
+    slab: Atoms, kinds: list[str] | tuple[str, ...] = SITE_KINDS, symm_reduce: float = 0.01
+) -> list[dict]:
+    """Symmetry-distinct high-symmetry sites of the top surface of ``slab``.
+
+    Returns ``[{"name": "hollow0", "kind": "hollow", "xy": [x, y]}, ...]`` (angstrom),
+    ordered ontop0, bridge0, hollow0, ontop1, ... Candidates come from pymatgen's
+    ``AdsorbateSiteFinder`` (with ``no_obtuse_hollow=False``, which keeps the
+    four-fold hollow of square lattices), are relabelled by :func:`classify_site`,
+    and duplicates (same point within 0.1 angstrom) are dropped.
+    With ``symm_reduce=0`` every site, equivalent or not, is returned.
+    """
+    structure = AseAtomsAdaptor.get_structure(slab)
+    finder = AdsorbateSiteFinder(structure)
+    found = finder.find_adsorption_sites(
+        distance=0.0,
+        symm_reduce=symm_reduce,
+        near_reduce=0.01,
+        positions=list(SITE_KINDS),
+        no_obtuse_hollow=False,
+    )
+    kept: dict[str, list[np.ndarray]] = {k: [] for k in SITE_KINDS}
+    seen: list[np.ndarray] = []
+    for label in SITE_KINDS:
+        for coords in found.get(label, []):
+            xy = np.asarray(coords[:2], dtype=float)
+            kind = classify_site(slab, xy)
+            if kind is None or kind not in kinds:
+                continue
+            if seen and lateral_distances(slab.cell.array, np.array(seen), xy).min() < 0.1:
+                continue
+            seen.append(xy)
+            kept[kind].append(xy)
+    named = {
+        kind: [{"name": f"{kind}{i}", "kind": kind, "xy": [float(xy[0]), float(xy[1])]}
+               for i, xy in enumerate(kept[kind])]
+        for kind in SITE_KINDS
+    }
+    # round robin over kinds, so a cap on the number of sites keeps every kind
+    longest = max(len(v) for v in named.values())
+    return [named[k][i] for i in range(longest) for k in SITE_KINDS if i < len(named[k])]
+
+
+def top_layer_mask(slab: Atoms, depth_A: float = 1.0) -> np.ndarray:
+    """Substrate atoms within ``depth_A`` of the highest substrate atom."""
+    z = slab.positions[:, 2]
+    return z > z.max() - depth_A
+
+
+def lateral_distances(cell: np.ndarray, points_xy: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """In-plane minimum-image distances (angstrom) from ``xy`` to each of ``points_xy``.
+
+    ``cell`` is the 3x3 cell; its first two vectors must lie in the xy plane.
+    """
+    cell2 = np.asarray(cell)[:2, :2]
+    delta = np.asarray(points_xy)[:, :2] - np.asarray(xy)[None, :]
+    frac = np.linalg.solve(cell2.T, delta.T).T
+    frac -= np.round(frac)
+    best = np.full(len(delta), np.inf)
+    for i in (-1, 0, 1):
+        for j in (-1, 0, 1):
+            shifted = (frac + [i, j]) @ cell2
+            best = np.minimum(best, np.linalg.norm(shifted, axis=1))
+    return best
+
+
+def bond_length(a: str, b: str, scale: float = 1.0) -> float:
+    """Sum of covalent radii (ASE, Cordero 2008) times ``scale``, in angstrom."""
+    return scale * float(covalent_radii[atomic_numbers[a]] + covalent_radii[atomic_numbers[b]])
+
+
+def adatom_height(slab: Atoms, xy: np.ndarray, metal: str, scale: float = 1.0) -> float:
+    """Height z (angstrom) at ``xy`` where the adatom's nearest substrate atom sits at
+    the covalent bond length (sum of covalent radii x ``scale``)."""
+    r_xy = lateral_distances(slab.cell.array, slab.positions, xy)
+    z = slab.positions[:, 2]
+    heights = []
+    for k, atom in enumerate(slab):
+        d = bond_length(metal, atom.symbol, scale)
+        if r_xy[k] < d:
+            heights.append(z[k] + np.sqrt(d * d - r_xy[k] ** 2))
+    if not heights:  # nothing within a bond length laterally: sit one bond above the top
+        return float(z.max() + bond_length(metal, slab[int(np.argmax(z))].symbol, scale))
+    return float(max(heights))
+
+
+def place_adatom(slab: Atoms, site: dict, metal: str, scale: float = 1.0) -> Atoms:
+    """Copy of ``slab`` with one ``metal`` adatom (tag 2) on ``site``."""
+    xy = np.asarray(site["xy"])
+    atoms = slab.copy()
+    atoms.append(Atom(metal, (xy[0], xy[1], adatom_height(slab, xy, metal, scale)), tag=2))
+    return atoms

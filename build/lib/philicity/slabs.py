@@ -1,0 +1,188 @@
+"""Slabs: pymatgen SlabGenerator terminations, lateral supercells, fixed layers, tags.
+
+Tags follow the fairchem convention: 0 fixed substrate, 1 free substrate,
+2 adsorbate.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from ase import Atoms
+from ase.constraints import FixAtoms
+from ase.geometry import minkowski_reduce
+from pymatgen.core import Structure
+from pymatgen.core.surface import SlabGenerator
+
+from philicity.structures import to_atoms
+
+
+class SlabError(ValueError):
+    """No usable slab for the requested facet."""
+
+
+def miller_to_str(miller: list[int] | tuple[int, ...]) -> str:
+    """(1, -1, 0) -> '1-10': the form used in paths and tables."""
+    return "".join(str(int(i)) for i in miller)
+
+
+def str_to_miller(text: str) -> tuple[int, int, int]:
+    """'1-10' -> (1, -1, 0); single-digit indices only."""
+    import re
+
+    parts = re.findall(r"-?\d", text)
+    if len(parts) != 3 or "".join(parts) != text:
+        raise ValueError(f"not a Miller index string: {text!r}")
+    return tuple(int(p) for p in parts)  # type: ignore[return-value]
+
+
+def layer_index(z: np.ndarray, tolerance_A: float) -> np.ndarray:
+    """Group heights z (angstrom) into layers; returns 0 for the bottom layer upwards."""
+    order = np.argsort(z)
+    layers = np.zeros(len(z), dtype=int)
+    current = 0
+    for prev, idx in zip(order[:-1], order[1:], strict=True):
+        if z[idx] - z[prev] > tolerance_A:
+            current += 1
+        layers[idx] = current
+    return layers
+
+
+def lateral_repeats(cell: np.ndarray, min_length_A: float) -> tuple[int, int]:
+    """Smallest (n1, n2) so that the repeated in-plane cell has both heights >= min_length_A.
+
+    Uses the distance between periodic images (cell heights), not the vector
+    lengths, so oblique cells are repeated enough too.
+    """
+    a, b = cell[0], cell[1]
+    area = np.linalg.norm(np.cross(a, b))
+    height_a = area / np.linalg.norm(b)  # image distance along the a direction
+    height_b = area / np.linalg.norm(a)
+    return max(1, math.ceil(min_length_A / height_a - 1e-9)), max(
+        1, math.ceil(min_length_A / height_b - 1e-9)
+    )
+
+
+def generate_terminations(
+    bulk: Structure, miller: tuple[int, int, int], min_thickness_A: float, vacuum_A: float
+) -> list:
+    """All unique terminations of one facet (pymatgen ``Slab`` objects, orthogonal c)."""
+    gen = SlabGenerator(
+        bulk,
+        miller,
+        min_slab_size=min_thickness_A,
+        min_vacuum_size=vacuum_A,
+        center_slab=True,
+        primitive=True,
+        lll_reduce=True,
+        reorient_lattice=True,
+    )
+    slabs = gen.get_slabs(symmetrize=False, tol=0.1)
+    if not slabs:
+        raise SlabError(f"SlabGenerator found no slab for miller {miller}")
+    return [s.get_orthogonal_c_slab() for s in slabs]
+
+
+def finish_slab(
+    slab: Structure,
+    min_lateral_A: float,
+    fixed_layers: int,
+    layer_tolerance_A: float,
+    max_atoms: int,
+) -> Atoms:
+    """Repeat a slab laterally, fix its bottom layers and tag it.
+
+    ``fixed_layers`` counts layers from the bottom; at least one layer stays free.
+    Raises :class:`SlabError` when the supercell would exceed ``max_atoms``.
+    """
+    prim = slab.get_primitive_structure(tolerance=0.1)
+    if (np.allclose(prim.lattice.angles[:2], 90.0, atol=1e-3)
+            and abs(prim.lattice.c - slab.lattice.c) < 1e-3):
+        slab = prim  # SlabGenerator may return a supercell of the surface cell (fcc(111))
+    atoms = to_atoms(slab)
+    atoms.pbc = (True, True, False)
+    # shortest in-plane cell (an oblique 135-degree cell of fcc(100) becomes the square one)
+    reduced, _ = minkowski_reduce(atoms.cell.array, pbc=[True, True, False])
+    if np.linalg.det(reduced) < 0:
+        reduced[1] *= -1
+    atoms.set_cell(reduced, scale_atoms=False)
+    atoms.wrap()
+    n1, n2 = lateral_repeats(atoms.cell.array, min_lateral_A)
+    if len(atoms) * n1 * n2 > max_atoms:
+        raise SlabError(
+            f"{len(atoms) * n1 * n2} atoms after a {n1}x{n2} repeat exceed max_atoms={max_atoms}"
+        )
+    atoms = atoms.repeat((n1, n2, 1))
+    atoms.pbc = (True, True, False)
+    layers = layer_index(atoms.positions[:, 2], layer_tolerance_A)
+    n_layers = int(layers.max()) + 1
+    n_fixed = min(fixed_layers, n_layers - 1)
+    fixed = layers < n_fixed
+    atoms.set_tags(np.where(fixed, 0, 1))
+    atoms.set_constraint(FixAtoms(mask=fixed))
+    atoms.info["n_layers"] = n_layers
+    atoms.info["repeat"] = [n1, n2]
+    return atoms
+
+
+def surface_area(atoms: Atoms) -> float:
+    """In-plane cell area in angstrom^2."""
+    return float(np.linalg.norm(np.cross(atoms.cell[0], atoms.cell[1])))
+
+
+def is_stoichiometric(slab_atoms: Atoms, bulk: Structure) -> bool:
+    """True when the slab's composition is a multiple of the bulk's reduced formula."""
+    from pymatgen.core import Composition
+
+    comp = Composition(slab_atoms.get_chemical_formula())
+    return comp.reduced_formula == bulk.composition.reduced_formula and (
+        comp.get_reduced_composition_and_factor()[0]
+        == bulk.composition.get_reduced_composition_and_factor()[0]
+    )
+
+
+def check_slab_size(bulk: Structure, miller: tuple[int, int, int], min_thickness_A: float,
+                    max_atoms: int) -> None:
+    """Refuse a facet before cutting it when even its smallest slab exceeds ``max_atoms``.
+
+    A slab of the (hkl) plane holds at least one primitive cell per in-plane primitive
+    cell and layer of spacing d_hkl, and at least ``min_thickness_A / d_hkl`` layers: a
+    lower bound of n_primitive * max(1, min_thickness_A / d_hkl) atoms (before lateral
+    repeats). pymatgen's cut of a large cell can take minutes and gigabytes; this takes
+    milliseconds. Raises :class:`SlabError`.
+    """
+    if tuple(miller) == (0, 0, 0):
+        raise SlabError("(000) is no plane")
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    try:
+        n_prim = len(SpacegroupAnalyzer(bulk, symprec=0.01).find_primitive())
+    except Exception:  # spglib found no symmetry: the cell is its own primitive cell
+        n_prim = len(bulk)
+    d_hkl = bulk.lattice.d_hkl(miller)
+    lower = n_prim * max(1.0, min_thickness_A / d_hkl)
+    if lower > max_atoms:
+        raise SlabError(f"even the smallest slab has about {lower:.0f} atoms "
+                        f"({n_prim} per primitive cell) > max_atoms={max_atoms}")
+
+
+def choose_termination(terminations: list[dict], choice: str | int) -> list[int]:
+    """Indices of the terminations of one facet to screen.
+
+    ``terminations``: one dict per cut with ``index``, ``stoichiometric`` and, when the
+    surface energies were computed, ``gamma_J_m2`` (J/m^2; None where the SCF failed).
+    ``choice``: ``"all"``; an index; or ``"lowest_energy"``: stoichiometric cuts first
+    (their surface energy is well defined), then the lowest surface energy; the first cut
+    when no surface energy is known (a single cut, or every SCF failed). Raises
+    :class:`SlabError` for an index the facet does not have."""
+    if choice == "all":
+        return [t["index"] for t in terminations]
+    if isinstance(choice, int):
+        if choice >= len(terminations):
+            raise SlabError(f"{len(terminations)} terminations; termination {choice} "
+                            "does not exist")
+        return [choice]
+    ranked = sorted((t for t in terminations if t.get("gamma_J_m2") is not None),
+                    key=lambda t: (not t["stoichiometric"], t["gamma_J_m2"]))
+    return [ranked[0]["index"]] if ranked else [terminations[0]["index"]]
