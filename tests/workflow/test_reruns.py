@@ -66,6 +66,12 @@ def test_nothing_to_do_on_a_finished_screen(finished, tmp_path):
     workdir = _copy(finished, tmp_path)
     proc = snakemake(workdir, *_args(workdir), "-n")
     assert "Nothing to be done" in proc.stdout + proc.stderr
+    # settings that change no result (SCF retries, GPAW's parallelisation) rerun nothing
+    (workdir / "unhashed.yaml").write_text(
+        "presets:\n  emt:\n    calculator: {name: emt, scf_retries: 5, "
+        "parallel: {sl_auto: true}}\n")
+    proc = snakemake(workdir, *_args(workdir, "unhashed.yaml"), "-n")
+    assert "Nothing to be done" in proc.stdout + proc.stderr, proc.stdout[-2000:]
 
 
 def test_each_setting_change_reruns_exactly_the_jobs_that_read_it(finished, tmp_path):

@@ -18,7 +18,7 @@ rule check_candidate:
     params:
         job="philicity.jobs.bulk:check_candidate",
         name=lambda w: w.name,
-        settings=stage_settings("candidates"),
+        settings=settings_of("candidates"),
         preflight_error=lambda w: None if w.kind == "anodes" else COATINGS[w.name].error,
         cif=lambda w: str(cif_of(w.kind, w.name)),
         out_json=lambda w, output: output[0],
@@ -39,7 +39,7 @@ rule compute_atom:
     params:
         job="philicity.jobs.bulk:compute_atom",
         metal=lambda w: w.metal,
-        settings=stage_settings("atoms"),
+        settings=settings_of("atoms"),
         outdir=lambda w, output: Path(output[0]).parent,
     threads: dft_tasks("compute_atom")
     resources:
@@ -61,7 +61,7 @@ rule compute_bulk:
     params:
         job="philicity.jobs.bulk:compute_bulk",
         metal=lambda w: w.metal,
-        settings=stage_settings("bulk"),
+        settings=settings_of("bulk"),
         candidate=lambda w: candidate_file("anodes", w.metal),
         cif=lambda w, input: input.cif,
         outdir=lambda w, output: Path(output[0]).parent,

@@ -62,6 +62,25 @@ def _stage_hash(stage):
 STAGE_HASH = {stage: _stage_hash(stage) for stage in cfg.STAGE_SECTIONS}
 
 
+def ml_settings():
+    """The ML settings param of a job (None under strategy ``dft``): one route for every
+    rule that uses the ML model. Derived from the output, so not tracked: the ML
+    settings' hash is in the paths of the results they change (sites, interfaces), and a
+    clean slab only starts from the ML Hessian, so switching strategy keeps it and every
+    site after it."""
+    ml = None if STRATEGY == "dft" else ML
+    return lambda wildcards, output: ml
+
+
+def settings_of(stage):
+    """The settings param of ``stage``'s jobs, derived from the output and so not tracked
+    by Snakemake's params trigger: the output path already carries the hash of every
+    setting that changes results, and the unhashed ones (``calculator.scf_retries``,
+    ``calculator.parallel``) must not rerun finished jobs."""
+    settings = stage_settings(stage)
+    return lambda wildcards, output: settings
+
+
 def work(stage):
     """results/work/{stage}/{hash}: the stage's finished results."""
     return f"{RESULTS}/work/{stage}/{STAGE_HASH[stage]}"

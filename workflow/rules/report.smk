@@ -17,7 +17,7 @@ rule report_metal:
         job="philicity.jobs.report:report_metal",
         metal=lambda w: w.metal,
         reference_miller=miller_to_str(config["baseline_miller"][0]),
-        settings=SETTINGS,
+        settings=lambda w, output: SETTINGS,  # its inputs' paths carry the hashes
         weights=config["ranking"]["weights"],
         wetting_config=config["wetting"],
         candidate_jsons=lambda w, input: list(input.candidates),

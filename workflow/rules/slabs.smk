@@ -13,7 +13,7 @@ checkpoint select_termination:
     params:
         job="philicity.jobs.slabs:select_termination",
         miller=lambda w: w.miller,
-        settings=stage_settings("surfaces"),
+        settings=settings_of("surfaces"),
         options=lambda w: job_options(w.kind, w.name),
         candidate=lambda w: candidate_file(w.kind, w.name),
         candidate_json=lambda w, input: input.candidate,
@@ -37,7 +37,7 @@ checkpoint find_sites:
         f"{logs('find_sites')}/{STAGE_HASH['sites']}/{{kind}}/{{name}}/{{miller}}.log",
     params:
         job="philicity.jobs.slabs:find_sites",
-        settings=stage_settings("sites"),
+        settings=settings_of("sites"),
         candidate=lambda w: candidate_file(w.kind, w.name),
         terminations_json=lambda w, input: input[0],
         out_json=lambda w, output: output[0],
@@ -60,17 +60,16 @@ rule relax_clean_slab:
     params:
         job="philicity.jobs.slabs:relax_clean_slab",
         termination=lambda w: int(w.term),
-        settings=stage_settings("clean"),
+        settings=settings_of("clean"),
         options=lambda w: job_options(w.kind, w.name),
         candidate=lambda w: candidate_file(w.kind, w.name),
         terminations_json=lambda w, input: input[0],
         outdir=lambda w, output: Path(output[0]).parent,
         checkpoint=lambda w, output: (f"{checkpoints_of('clean')}/{w.kind}/{w.name}/"
                                       f"{w.miller}/t{w.term}/clean.traj"),
-        # Under ml-then-dft BFGS starts from the ML model's Hessian: fewer steps to the same
-        # DFT minimum. Derived from the output, so not tracked: switching strategy keeps
-        # the clean slabs and every site after them.
-        ml=lambda w, output: None if STRATEGY == "dft" else ML,
+        # under ml-then-dft BFGS starts from the ML model's Hessian: fewer steps to the
+        # same DFT minimum
+        ml=ml_settings(),
     threads: dft_tasks("relax_clean_slab")
     resources:
         **dft_resources("relax_clean_slab"),
