@@ -53,8 +53,8 @@ def test_bulk_na_gives_the_same_energy_on_one_and_two_ranks(tmp_path, tiny, root
         job = {"cif": root / "structures/anodes/Na.cif", "metal": "Na", "settings": tiny,
                "outdir": out}
         with open(log, "w") as fh:
-            launch.launch("compute_bulk", job, ranks, tmp_path / f"n{ranks}.job.json",
-                          stdout=fh)
+            launch.launch("philicity.jobs.bulk:compute_bulk", job, ranks,
+                          tmp_path / f"n{ranks}.job.json", stdout=fh)
         assert f"mpiexec -n {ranks}" in log.read_text()
         # only rank 0 wrote: one record, one structure, no temporary files left behind
         assert sorted(p.name for p in out.iterdir()) == ["calc.txt", "final.extxyz",
