@@ -79,7 +79,7 @@ def prescreen_sites(terminations_json: str | Path, sites_json: str | Path,
         if not item["dft_relax"] and item.get("gpw"):
             Path(item.pop("gpw")).unlink(missing_ok=True)
         if item["dft_relax"]:
-            item["hessian"] = ml_hessian_file(jsonio.decode(item["ml_atoms"]), ml_calc,
+            item["hessian"] = ml_hessian_file(jsonio.decode(item["ml_atoms"]), lambda: ml_calc,
                                               checkpoint_dir, item["site"])
     rec.update(result, status="ok", E_clean_slab_eV=clean_rec["energy_eV"],
                n_pruned=sum(bool(i["pruned_by"]) for i in result["sites"]))

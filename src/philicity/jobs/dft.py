@@ -7,10 +7,12 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from ase import Atoms
+from ase.calculators.calculator import Calculator
 from ase.io import jsonio
 
 from philicity import calculators, ml_then_dft
@@ -154,9 +156,12 @@ def relax_structure(atoms: Atoms, settings: dict, options: dict | None, outdir: 
     return outcome
 
 
-def ml_hessian_file(atoms: Atoms, ml_calc, folder: Path, stem: str) -> str:
+def ml_hessian_file(atoms: Atoms, make_ml_calc: Callable[[], Calculator], folder: Path,
+                    stem: str) -> str:
     """The ML model's Hessian at ``atoms`` (the initial Hessian of their DFT relaxation),
-    saved once as ``{folder}/{stem}_hessian_{geometry hash}.npy``; returns the path."""
+    saved once as ``{folder}/{stem}_hessian_{geometry hash}.npy``; returns the path.
+    ``make_ml_calc`` builds the ML calculator, only if the file is not there yet (a
+    resumed job does not load the model)."""
     from ase.parallel import broadcast
 
     digest = hashlib.sha1(canonical_atoms(jsonio.encode(atoms)).encode()).hexdigest()[:12]
@@ -164,7 +169,7 @@ def ml_hessian_file(atoms: Atoms, ml_calc, folder: Path, stem: str) -> str:
     if not path.exists():
         fixed = {int(i) for c in atoms.constraints for i in c.get_indices()}
         free = [i for i in range(len(atoms)) if i not in fixed]
-        hessian = broadcast(ml_then_dft.ml_hessian(atoms, ml_calc, free), 0)
+        hessian = broadcast(ml_then_dft.ml_hessian(atoms, make_ml_calc(), free), 0)
         if is_master():
             folder.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp.npy")

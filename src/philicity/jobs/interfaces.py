@@ -150,7 +150,7 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
         if gpw is not None and Path(gpw).exists():
             rec["gpw"] = gpw
         if ml is not None:  # the DFT relaxation of the best registry starts from ML's Hessian
-            rec["hessian"] = ml_hessian_file(best_atoms, ml_calc, checkpoint.parent,
+            rec["hessian"] = ml_hessian_file(best_atoms, lambda: ml_calc, checkpoint.parent,
                                               checkpoint.stem)
     write_json(out_json, rec)
     return rec

@@ -126,10 +126,10 @@ def relax_clean_slab(terminations_json: str | Path, termination: int, settings: 
     entry = termination_of(terms, termination)
     atoms = jsonio.decode(entry["atoms"])
     hessian = None
-    if ml is not None:
-        ml_calc = calculators.make_calculator(ml["calculator"], "slab")
-        hessian = load_hessian(ml_hessian_file(atoms, ml_calc, Path(checkpoint).parent,
-                                               Path(checkpoint).stem))
+    if ml is not None:  # the model is loaded only if its Hessian is not saved yet
+        hessian = load_hessian(ml_hessian_file(
+            atoms, lambda: calculators.make_calculator(ml["calculator"], "slab"),
+            Path(checkpoint).parent, Path(checkpoint).stem))
     outcome = relax_structure(atoms, settings, options, outdir, checkpoint, hessian=hessian)
     rec = record("clean_slab", outcome, settings, name=terms["name"], miller=terms["miller"],
                  termination=termination, area_A2=entry["area_A2"],
