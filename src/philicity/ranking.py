@@ -19,7 +19,7 @@ SCORE_FORMULA = "score = w_binding * (-dE_vs_baseline_eV) + w_wetting * cos(thet
 INTERFACE_COLUMNS = ["coating", "metal_miller", "coating_miller", "area_A2", "n_atoms",
                      "strain_pct", "registry", "W_ad_J_m2", "theta_deg", "wetting_regime",
                      "E_strain_J_m2", "flags", "W_sep_J_m2", "termination", "sigma_lv_J_m2",
-                     "metal_surface_energy_J_m2", "status"]
+                     "metal_surface_energy_J_m2", "status", "interface_stage"]
 
 
 def interface_rows(adhesions: list[dict], sigma_J_m2: float | None,
@@ -48,6 +48,8 @@ def interface_rows(adhesions: list[dict], sigma_J_m2: float | None,
             "termination": rec.get("termination", ""), "sigma_lv_J_m2": sigma,
             "metal_surface_energy_J_m2": rec.get("metal_surface_energy_J_m2"),
             "status": status,
+            # dft_relaxed, or dft_at_ml: DFT single points at ML geometries
+            "interface_stage": rec.get("interface_stage", ""),
         })
     df = pd.DataFrame(rows, columns=INTERFACE_COLUMNS)
     return df.sort_values(["coating", "coating_miller", "termination", "metal_miller"],

@@ -14,6 +14,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import convergence  # noqa: E402
 import fast_path  # noqa: E402
+import interfaces  # noqa: E402
 
 
 def test_fast_path_prints_the_promised_last_line(tmp_path, capsys):
@@ -49,3 +50,17 @@ def test_convergence_values_override_one_block_and_show_the_mesh(capsys):
     assert [r.split("|")[2].strip() for r in rows] == ["2.0 (3x3x1)", "6.0 (7x7x1)"]
     with pytest.raises(SystemExit):
         convergence.main(["--values", "2,6"])
+
+
+def test_interfaces_benchmark_prints_the_promised_last_line(tmp_path, capsys):
+    """Both interface paths on Ag(100) film / Al(100), EMT as "DFT" and as the ML model:
+    the same minima, so the same W_ad and regime (EMT has no SCF: the ratio is nan)."""
+    interfaces.main(["--metal", "Ag", "--coatings", "Al:100", "--calculator", "emt",
+                     "--ml", "emt", "--sigma-lv", "0.9", "--workdir", str(tmp_path / "w"),
+                     "--csv", str(tmp_path / "interfaces.csv")])
+    out = capsys.readouterr().out.strip().splitlines()
+    last = re.fullmatch(r"interface_speedup_scf=nan regime_agreement=1\.00 "
+                        r"max_abs_dW_J_m2=(\S+)", out[-1])
+    assert last and float(last[1]) <= 0.005, out[-1]
+    rows = (tmp_path / "interfaces.csv").read_text().splitlines()
+    assert len(rows) == 3 and "dft_at_ml" in rows[2]

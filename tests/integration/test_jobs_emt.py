@@ -226,6 +226,56 @@ def test_interface_scan_relax_and_work_of_adhesion(tmp_path, root, settings, mon
     assert n == 4  # the W_ad record and its three separated slabs
 
 
+def test_interface_at_ml_geometries_needs_no_dft_relaxation(tmp_path, root, settings):
+    """interface.stage dft_at_ml: the registries and the separated parts are relaxed with
+    the ML model and get "DFT" single points there (EMT plays both here, so both paths
+    reach the same minima): no DFT relaxation anywhere, and the W_ad of the relaxed path."""
+    tmp = tmp_path
+    shutil.copy(root / "structures/coatings/Al.cif", tmp / "Al.cif")
+    jobs.check_candidate(tmp / "Al.cif", "Al", settings, tmp / "cand.json")
+    jobs.select_termination(tmp / "cand.json", tmp / "Al.cif", "100", settings,
+                            tmp / "terminations.json")
+    bounds = {"max_area_A2": 60.0, "max_strain_pct": 6.0, "max_atoms": 40,
+              "film_thickness_A": 4.0, "substrate_thickness_A": 4.0, "registry_grid": 2}
+    ml = {"calculator": {"name": "emt"}, "fmax_eV_A": 0.01, "steps": 300}
+    jobs.compute_bulk(root / "structures/coatings/Ag.cif", "Ag", settings, tmp / "bulk")
+    records = {}
+    for stage in ("dft_relaxed", "dft_at_ml"):
+        s = {**settings, "interface": {**settings["interface"], **bounds, "stage": stage,
+                                       "window_eV": 0.1},
+             "relax": {**settings["relax"], "fmax_eV_A": 0.01, "steps": 300}}
+        d = tmp / stage
+        scan = jobs.scan_interface(tmp / "terminations.json", tmp / "Al.cif",
+                                   tmp / "bulk/record.json", "Ag", "100", 0, s,
+                                   d / "scan.json", d / "ck/scan.json", ml=ml)
+        iface = jobs.relax_interface(d / "scan.json", s, d / "relaxed", d / "ck/iface.traj")
+        records[stage] = (scan, iface, jobs.compute_adhesion(
+            d / "scan.json", d / "relaxed", tmp / "bulk/record.json", s, d / "adhesion",
+            d / "ck/adhesion", ml=ml))
+    scan, iface, adhesion = records["dft_at_ml"]
+    assert scan["interface_stage"] == iface["interface_stage"] == "dft_at_ml"
+    assert adhesion["interface_stage"] == "dft_at_ml" and adhesion["status"] == "ok"
+    # DFT single points only within the window of the ML-lowest registry
+    ml_lowest = min(p["ml_energy_eV"] for p in scan["scan"])
+    for point in scan["scan"]:
+        inside = point["ml_energy_eV"] - ml_lowest <= 0.1
+        assert (point["energy_eV"] is not None) == inside, point
+    assert any(p.get("dft") == "outside the ML window" for p in scan["scan"])
+    # the interface is the chosen registry's single point; nothing relaxed with "DFT"
+    assert iface["steps"] == 0 and iface["energy_eV"] == scan["energy_eV"]
+    assert not list((tmp / "dft_at_ml").rglob("relax.traj"))
+    for part in ("metal", "coating", "metal_unstrained"):
+        rec = read_json(tmp / f"dft_at_ml/adhesion/{part}/record.json")
+        assert rec["status"] == "ok" and rec["ml_steps"] > 0
+    relaxed = records["dft_relaxed"][2]
+    assert relaxed["interface_stage"] == "dft_relaxed"
+    print(f"\nW_ad relaxed {relaxed['W_ad_J_m2']:.4f} at_ml {adhesion['W_ad_J_m2']:.4f} "
+          f"W_sep {relaxed['W_sep_J_m2']:.4f} {adhesion['W_sep_J_m2']:.4f}")
+    assert adhesion["W_ad_J_m2"] == pytest.approx(relaxed["W_ad_J_m2"], abs=0.05)
+    assert adhesion["W_sep_J_m2"] == pytest.approx(relaxed["W_sep_J_m2"], abs=0.05)
+    assert adhesion["W_ad_J_m2"] < adhesion["W_sep_J_m2"]
+
+
 def test_interface_without_a_match_is_a_status_not_an_error(surface, root, settings):
     tmp, _ = surface
     settings = {**settings, "interface": {**settings["interface"], "max_strain_pct": 0.1,

@@ -77,9 +77,10 @@ rule compute_adhesion:
         bulk_json=lambda w, input: input.bulk,
         outdir=lambda w, output: Path(output[0]).parent,
         checkpoint_dir=lambda w, output: f"{_interface_checkpoints(w)}/adhesion",
+        ml=ml_settings(),
     threads: dft_tasks("compute_adhesion")
     resources:
-        **dft_resources("compute_adhesion"),
+        **dft_resources("compute_adhesion", ml=STRATEGY != "dft"),
     conda:
         "../../environment.yml"
     script:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from ase import Atoms
 from ase.io import jsonio, read
 
 from philicity import (
@@ -95,82 +96,114 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
                film_vectors_A=np.asarray(props["film_sl_vectors"]).tolist(),
                alternatives=[{k: e[k] for k in ("n_atoms", "area_A2", "strain_pct")}
                              for e in found[1:]])
+    stage = interface_stage(settings, ml)
+    gpaw = settings["calculator"]["name"] == "gpaw"
     done = {tuple(p["offset"]): p for p in (read_json(checkpoint)["points"]
                                              if checkpoint.exists() else [])}
-    points, structures_by_offset = [], {}
     ml_calc = calculators.make_calculator(ml["calculator"], "slab") if ml else None
-    for i, offset in enumerate(interfaces.registry_shifts(iface, ic["registry_grid"])):
-        atoms = interfaces.interface_atoms(iface, offset, ic["vacuum_A"],
-                                    settings["slab"]["fixed_layers"],
-                                    settings["slab"]["layer_tolerance_A"])
+    starts = {offset: interfaces.interface_atoms(iface, offset, ic["vacuum_A"],
+                                                 settings["slab"]["fixed_layers"],
+                                                 settings["slab"]["layer_tolerance_A"])
+              for offset in interfaces.registry_shifts(iface, ic["registry_grid"])}
+    for i, (offset, atoms) in enumerate(starts.items()):  # 1. ML relaxations (ml-then-dft)
         key = point_key(atoms, settings, options, ml=ml and ml["calculator"])
-        if not same_key(done.get(offset, {}).get("key"), key):
-            point = {"offset": list(offset), "key": key}
-            if ml is not None:  # ml-then-dft: the DFT single point at the ML geometry
-                ml_traj = checkpoint.with_name(f"ml_{i}.traj")
-                if offset in done:  # kept from other inputs: start afresh (every rank)
-                    ml_traj.unlink(missing_ok=True)
-                ml_out = ml_then_dft.ml_relax(atoms, ml_calc, ml["fmax_eV_A"], ml["steps"],
-                                           ml_traj)
-                relaxed = ml_out.atoms.copy()
-                relaxed.set_constraint(atoms.constraints)
-                atoms = relaxed
-                point.update(ml_energy_eV=ml_out.energy_eV, ml_steps=ml_out.steps,
-                             atoms=jsonio.encode(atoms))
-            out = slab_single_point(atoms, settings, options,
-                                     out_json.with_name("scan_calc.txt"), forces=False)
-            point.update(energy_eV=out.energy_eV, scf_converged=out.scf_converged,
-                         scf_iterations=out.scf_iterations, wall_s=round(out.wall_s, 2))
-            lowest = min((p["energy_eV"] for o, p in done.items()
-                          if o != offset and p["energy_eV"] is not None), default=np.inf)
-            if (out.energy_eV is not None and out.energy_eV < lowest
-                    and settings["calculator"]["name"] == "gpaw"):
-                # the relaxation of the lowest registry restarts from its wave functions
-                # (no SCF for its first forces); one file, the lowest so far
-                gpw = checkpoint.with_name("lowest_registry.gpw")
-                point["gpw"] = save_wavefunctions(out.atoms.calc, gpw)
-                for p in done.values():
-                    p.pop("gpw", None)
-            done[offset] = point
-            write_json(checkpoint, {"points": list(done.values())})
-        if "atoms" in done[offset]:
-            atoms = jsonio.decode(done[offset]["atoms"])
-        structures_by_offset[offset] = atoms
-        points.append({k: v for k, v in done[offset].items()
-                       if k not in ("atoms", "key", "gpw")})
-    rec["scan"] = points
+        if same_key(done.get(offset, {}).get("key"), key):
+            continue
+        point = {"offset": list(offset), "key": key}
+        if ml is not None:  # the DFT single point is taken at the ML geometry
+            ml_traj = checkpoint.with_name(f"ml_{i}.traj")
+            if offset in done:  # kept from other inputs: start afresh (every rank)
+                ml_traj.unlink(missing_ok=True)
+            ml_out = ml_then_dft.ml_relax(atoms, ml_calc, ml["fmax_eV_A"], ml["steps"],
+                                          ml_traj)
+            relaxed = ml_out.atoms.copy()
+            relaxed.set_constraint(atoms.constraints)
+            point.update(ml_energy_eV=ml_out.energy_eV, ml_steps=ml_out.steps,
+                         atoms=jsonio.encode(relaxed))
+        done[offset] = point
+        write_json(checkpoint, {"points": list(done.values())})
+    geometry = {o: jsonio.decode(done[o]["atoms"]) if "atoms" in done[o] else a
+                for o, a in starts.items()}
+    # 2. DFT single points: every registry, or under dft_at_ml those whose ML energy is
+    # within interface.window_eV of the ML-lowest (the ML order is not trusted to pick one)
+    wanted = list(starts)
+    if stage == "dft_at_ml":
+        ml_lowest = min(done[o]["ml_energy_eV"] for o in starts)
+        wanted = [o for o in starts if done[o]["ml_energy_eV"] - ml_lowest <= ic["window_eV"]]
+    for offset in wanted:
+        point = done[offset]
+        if "energy_eV" in point:
+            continue
+        out = slab_single_point(geometry[offset], settings, options,
+                                out_json.with_name("scan_calc.txt"), forces=False)
+        point.update(energy_eV=out.energy_eV, scf_converged=out.scf_converged,
+                     scf_iterations=out.scf_iterations, wall_s=round(out.wall_s, 2))
+        lowest = min((p["energy_eV"] for o, p in done.items()
+                      if o != offset and p.get("energy_eV") is not None), default=np.inf)
+        if (out.energy_eV is not None and out.energy_eV < lowest and gpaw
+                and stage == "dft_relaxed"):
+            # the relaxation of the lowest registry restarts from its wave functions
+            # (no SCF for its first forces); one file, the lowest so far
+            gpw = checkpoint.with_name("lowest_registry.gpw")
+            point["gpw"] = save_wavefunctions(out.atoms.calc, gpw)
+            for p in done.values():
+                p.pop("gpw", None)
+        write_json(checkpoint, {"points": list(done.values())})
+    points = [{"energy_eV": None, "dft": "outside the ML window",
+               **{k: v for k, v in done[o].items() if k not in ("atoms", "key", "gpw")}}
+              if o not in wanted else
+              {k: v for k, v in done[o].items() if k not in ("atoms", "key", "gpw")}
+              for o in starts]
+    rec.update(scan=points, interface_stage=stage)
     ok = [p for p in points if p["energy_eV"] is not None]
     if not ok:
         rec.update(status="failed", reason="no registry converged (SCF)")
     else:
         chosen = min(ok, key=lambda p: p["energy_eV"])
-        best_atoms = structures_by_offset[tuple(chosen["offset"])]
-        rec.update(status="ok", registry=chosen["offset"], atoms=jsonio.encode(best_atoms))
+        best_atoms = geometry[tuple(chosen["offset"])]
+        rec.update(status="ok", registry=chosen["offset"], energy_eV=chosen["energy_eV"],
+                   scf_converged=chosen["scf_converged"], atoms=jsonio.encode(best_atoms))
         gpw = done[tuple(chosen["offset"])].get("gpw")
         if gpw is not None and Path(gpw).exists():
             rec["gpw"] = gpw
-        if ml is not None:  # the DFT relaxation of the best registry starts from ML's Hessian
+        if ml is not None and stage == "dft_relaxed":
+            # the DFT relaxation of the best registry starts from ML's Hessian
             rec["hessian"] = ml_hessian_file(best_atoms, lambda: ml_calc, checkpoint.parent,
-                                              checkpoint.stem)
+                                             checkpoint.stem)
     write_json(out_json, rec)
     return rec
 
 
+def interface_stage(settings: dict, ml: dict | None) -> str:
+    """How the interface and its separated parts are computed: ``dft_relaxed``, or
+    ``dft_at_ml`` (DFT single points at ML-relaxed geometries) when the preset asks for
+    it and there is an ML model (strategy ml-then-dft)."""
+    return "dft_at_ml" if settings["interface"]["stage"] == "dft_at_ml" and ml else \
+        "dft_relaxed"
+
+
 def relax_interface(scan_json: str | Path, settings: dict, outdir: str | Path,
                     checkpoint: str | Path, options: dict | None = None) -> InterfaceRecord:
-    """Relax the lowest-energy registry of the scan (bottom coating layers fixed)."""
+    """Relax the lowest-energy registry of the scan (bottom coating layers fixed); under
+    ``dft_at_ml`` the interface is that registry's DFT single point at its ML geometry
+    (no DFT relaxation)."""
     outdir = ensure_dir(outdir)
     scan = read_json(scan_json)
     fields = {k: scan[k] for k in ("name", "miller", "termination", "metal", "metal_miller")}
     if scan["status"] != "ok":  # failed, or no_match: passed on as it is
         return finish(outdir, record("interface", None, settings, **fields,
                                      status=scan["status"], reason=scan["reason"]), None)
+    fields.update(registry=scan["registry"], area_A2=scan["area_A2"],
+                  interface_stage=scan.get("interface_stage", "dft_relaxed"))
+    if fields["interface_stage"] == "dft_at_ml":
+        rec = record("interface", None, settings, **fields, energy_eV=scan["energy_eV"],
+                     scf_converged=scan["scf_converged"], relax_converged=None, steps=0)
+        return finish(outdir, rec, jsonio.decode(scan["atoms"]))
     hessian = load_hessian(scan.get("hessian"))
-    outcome = relax_structure(jsonio.decode(scan["atoms"]), settings, options, outdir, checkpoint,
-                          restart=scan.get("gpw"), hessian=hessian)
-    rec = record("interface", outcome, settings, **fields, registry=scan["registry"],
-                  area_A2=scan["area_A2"],
-                  initial_hessian="default" if hessian is None else "ml")
+    outcome = relax_structure(jsonio.decode(scan["atoms"]), settings, options, outdir,
+                              checkpoint, restart=scan.get("gpw"), hessian=hessian)
+    rec = record("interface", outcome, settings, **fields,
+                 initial_hessian="default" if hessian is None else "ml")
     if outcome.energy_eV is None:
         rec.update(status="failed", reason="interface SCF did not converge")
     return finish(outdir, rec, outcome.atoms, checkpoint)
@@ -187,7 +220,8 @@ def _initial_energy(rec: dict, part_dir: Path) -> float | None:
 
 def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
                      bulk_json: str | Path, settings: dict, outdir: str | Path,
-                     checkpoint_dir: str | Path, options: dict | None = None) -> AdhesionRecord:
+                     checkpoint_dir: str | Path, options: dict | None = None,
+                     ml: dict | None = None) -> AdhesionRecord:
     """W_ad of the relaxed interface, the strain energy of the metal film and the DFT
     surface energy of the (unstrained) metal film.
 
@@ -195,7 +229,10 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
     computed in its cell (same k-mesh); with ``interface.relax_separated`` they are
     relaxed first (W_ad), and their energies before relaxing give the ideal work of
     separation W_sep (without, W_ad = W_sep). The unstrained film is the metal film at
-    its own lattice.
+    its own lattice. Under ``dft_at_ml`` (the interface from ``relax_interface`` is a DFT
+    single point at an ML geometry) each part is relaxed with the ML model (``ml``)
+    instead of DFT and gets a DFT single point there, the film and the coating also one
+    as cut (for W_sep): every energy is DFT's, every geometry the ML model's.
     """
     outdir, checkpoint_dir = ensure_dir(outdir), Path(checkpoint_dir)
     scan = read_json(scan_json)
@@ -214,6 +251,10 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
     relaxed.set_constraint(start.constraints)
     metal, coating = interfaces.separate(relaxed)
     unstrained = interfaces.unstrain(metal, np.asarray(scan["film_vectors_A"]))
+    stage = iface_rec.get("interface_stage", "dft_relaxed")
+    fields["interface_stage"] = stage
+    ml_calc = (calculators.make_calculator(ml["calculator"], "slab")
+               if stage == "dft_at_ml" else None)
     parts = {}
     for part, atoms in (("metal", metal), ("coating", coating),
                         ("metal_unstrained", unstrained)):
@@ -227,9 +268,13 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
                                   scf_converged=prev["scf_converged"],
                                   extra={"energy_initial_eV": _initial_energy(prev, part_dir)})
             continue
-        if settings["interface"]["relax_separated"]:
+        if stage == "dft_at_ml":
+            out = _separated_at_ml(atoms, settings, options, ml_calc, ml, part_dir,
+                                   checkpoint_dir / f"{part}_ml.traj",
+                                   frozen=part != "metal_unstrained")
+        elif settings["interface"]["relax_separated"]:
             out = relax_structure(atoms, settings, options, part_dir,
-                              checkpoint_dir / f"{part}.traj")
+                                  checkpoint_dir / f"{part}.traj")
         else:
             out = slab_single_point(atoms, settings, options, part_dir / "calc.txt")
         parts[part] = out
@@ -258,3 +303,29 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
     write_json(outdir / "record.json", rec)
     return rec
 
+
+
+def _separated_at_ml(atoms: Atoms, settings: dict, options: dict | None, ml_calc, ml: dict,
+                     part_dir: Path, ml_checkpoint: Path, frozen: bool) -> Outcome:
+    """One separated part under ``dft_at_ml``: a DFT single point as cut (``frozen``: its
+    energy is ``extra["energy_initial_eV"]``, for W_sep) and, with
+    ``interface.relax_separated``, an ML relaxation and a DFT single point there."""
+    as_cut = (slab_single_point(atoms, settings, options, part_dir / "as_cut_calc.txt",
+                                forces=False) if frozen else None)
+    if not settings["interface"]["relax_separated"]:
+        out = as_cut or slab_single_point(atoms, settings, options, part_dir / "calc.txt")
+    else:
+        ml_out = ml_then_dft.ml_relax(atoms, ml_calc, ml["fmax_eV_A"], ml["steps"],
+                                      ml_checkpoint)
+        relaxed = ml_out.atoms.copy()
+        relaxed.set_constraint(atoms.constraints)
+        out = slab_single_point(relaxed, settings, options, part_dir / "calc.txt")
+        out.relax_converged = ml_out.relax_converged  # the ML relaxation's
+        out.extra.update(ml_energy_eV=ml_out.energy_eV, ml_steps=ml_out.steps)
+    if as_cut is not None:
+        out.extra["energy_initial_eV"] = as_cut.energy_eV
+        if out is not as_cut:  # its cost counts with the part's
+            out.wall_s += as_cut.wall_s
+            if out.scf_iterations is not None and as_cut.scf_iterations is not None:
+                out.scf_iterations += as_cut.scf_iterations
+    return out
