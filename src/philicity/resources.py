@@ -23,6 +23,8 @@ Cost model (rough, on purpose; calibrate with ``parallel.time_scale``):
 * A bulk cell adds a third k-direction (x kpt_density / 3.5) and, with
   ``bulk.relax_lattice``, up to 100 steps; the isolated atom costs
   10 s * (box / 10 A)^3 * (ecut / 300)^1.5 (measured: Na, 10 A box, 3.7 s).
+* Interfaces under ``interface.stage: dft_at_ml`` (read from ``scan.json``): no DFT
+  relaxation; the separated parts cost five single points and three ML relaxations.
 * A relaxation is budgeted ``1 + 0.7 * steps / 2`` single points: an ionic step costs
   about 0.7 of the first SCF (it starts from the previous wave functions) and half the
   allowed steps are planned for; a relaxation stopped at the limit resumes from its
@@ -164,11 +166,16 @@ def dft_seconds(rule: str, settings: Mapping, paths: Iterable[str] = (),
     scan = _read_json(_find(paths, "scan.json")) or {}
     if scan and scan.get("status") != "ok":
         return 0.0  # no interface: the record is written at once
+    at_ml = scan.get("interface_stage") == "dft_at_ml"  # DFT single points at ML geometries
     if rule == "relax_interface":
-        return relaxation_s(scan.get("n_atoms", iface["max_atoms"]), settings)
+        return 0.0 if at_ml else relaxation_s(scan.get("n_atoms", iface["max_atoms"]),
+                                              settings)
     if rule == "compute_adhesion":
         n_metal = scan.get("n_metal", iface["max_atoms"] // 2)
         n_coating = scan.get("n_coating", iface["max_atoms"] // 2)
+        if at_ml:  # as cut and after an ML relaxation (film, coating), the unstrained film
+            return (3 * single_point_s(n_metal, calc) + 2 * single_point_s(n_coating, calc)
+                    + 3 * 60.0)
         if iface["relax_separated"]:
             return 2 * relaxation_s(n_metal, settings) + relaxation_s(n_coating, settings)
         return 2 * single_point_s(n_metal, calc) + single_point_s(n_coating, calc)

@@ -62,3 +62,24 @@ def test_every_dft_rule_has_a_request_and_emt_asks_for_the_minimum(fast, setting
             "runtime": resources.MIN_RUNTIME_MIN, "mem_mb": resources.MIN_MEM_MB}
     with pytest.raises(ValueError, match="DFT rules"):
         resources.request("report_metal", fast_settings, parallel, 1)
+
+
+def test_interfaces_at_ml_geometries_ask_for_single_points_only(tmp_path, fast):
+    settings, _ = fast
+    scans = {}
+    for stage in ("dft_relaxed", "dft_at_ml"):
+        scans[stage] = tmp_path / stage / "scan.json"
+        scans[stage].parent.mkdir()
+        scans[stage].write_text(json.dumps({"status": "ok", "n_atoms": 40, "n_metal": 16,
+                                            "n_coating": 24, "interface_stage": stage}))
+    calc = settings["calculator"]
+    assert resources.dft_seconds("relax_interface", settings, [scans["dft_at_ml"]]) == 0.0
+    assert resources.dft_seconds("relax_interface", settings,
+                                 [scans["dft_relaxed"]]) > 0.0
+    # five single points (film and coating as cut and after the ML relaxation, the
+    # unstrained film) and three ML relaxations
+    assert resources.dft_seconds("compute_adhesion", settings, [scans["dft_at_ml"]]) == (
+        pytest.approx(3 * resources.single_point_s(16, calc)
+                      + 2 * resources.single_point_s(24, calc) + 180.0))
+    assert resources.dft_seconds("compute_adhesion", settings, [scans["dft_relaxed"]]) > (
+        resources.dft_seconds("compute_adhesion", settings, [scans["dft_at_ml"]]))
