@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import convergence  # noqa: E402
 import fast_path  # noqa: E402
 import interfaces  # noqa: E402
+import screen_cost  # noqa: E402
 
 
 def test_fast_path_prints_the_promised_last_line(tmp_path, capsys):
@@ -64,3 +65,34 @@ def test_interfaces_benchmark_prints_the_promised_last_line(tmp_path, capsys):
     assert last and float(last[1]) <= 0.005, out[-1]
     rows = (tmp_path / "interfaces.csv").read_text().splitlines()
     assert len(rows) == 3 and "dft_at_ml" in rows[2]
+
+
+def _job(stamp: str, rule: str, jobid: int, inputs: str, outputs: str) -> str:
+    return (f"[{stamp}]\nrule {rule}:\n    input: {inputs}\n    output: {outputs}\n"
+            f"    jobid: {jobid}\n    resources: tmpdir=/tmp\n")
+
+
+def test_screen_cost_replays_a_log_on_n_cores_by_hand(tmp_path, capsys):
+    """A bulk (600 s) feeds two clean slabs (300 s each) that feed the tables (60 s), run
+    on 1 core: 1260 s measured. On 2 cores the slabs overlap: 960 s; with the DFT jobs on
+    2 ranks each (2^0.6 = 1.516 times faster, one at a time): 396 + 198 + 198 + 60 s."""
+    log = tmp_path / "run.snakemake.log"
+    log.write_text(
+        "Provided cores: 1\n"
+        + _job("Fri Nov 27 10:00:00 2026", "compute_bulk", 1, "Na.cif", "bulk.json")
+        + "[Fri Nov 27 10:10:00 2026]\nFinished jobid: 1 (Rule: compute_bulk)\n"
+        + _job("Fri Nov 27 10:10:00 2026", "relax_clean_slab", 2, "bulk.json", "c1.json")
+        + "[Fri Nov 27 10:15:00 2026]\nFinished jobid: 2 (Rule: relax_clean_slab)\n"
+        + _job("Fri Nov 27 10:15:00 2026", "relax_clean_slab", 3, "bulk.json", "c2.json")
+        + "[Fri Nov 27 10:20:00 2026]\nFinished jobid: 3 (Rule: relax_clean_slab)\n"
+        + _job("Fri Nov 27 10:20:00 2026", "report_metal", 4, "c1.json, c2.json", "r.csv")
+        + "[Fri Nov 27 10:21:00 2026]\nFinished jobid: 4 (Rule: report_metal)\n")
+    jobs = screen_cost.read_jobs(log)
+    assert screen_cost.dependencies(jobs) == {1: set(), 2: {1}, 3: {1}, 4: {2, 3}}
+    assert screen_cost.simulate(jobs, 1) == pytest.approx(1260)
+    assert screen_cost.simulate(jobs, 2) == pytest.approx(960)
+    assert screen_cost.simulate(jobs, 2, tasks=2) == pytest.approx(
+        (600 + 300 + 300) / 2 ** 0.6 + 60)
+    screen_cost.main(["--log", str(log), "--cores", "2", "64"])
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last == "measured_wall_s=1260 projected_wall_s=1260 ratio=1.00"

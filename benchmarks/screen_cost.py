@@ -1,0 +1,174 @@
+"""Cost model of a screen: its measured jobs replayed on N cores.
+
+Reads a Snakemake log of a finished (or partial) run (``.snakemake/log/*.snakemake.log``):
+every job's rule, wildcards, inputs, outputs, threads and start and finish times. The
+DAG is rebuilt from the jobs' files (a job waits for the jobs that wrote its inputs) and
+list-scheduled on N cores (each job takes its threads; the longest remaining path goes
+first), so the projection needs no model of DFT, only the run's own durations. With
+``--tasks T`` the DFT jobs run on T MPI ranks each, T^0.6 times faster
+(``philicity.resources.RANK_EXPONENT``, measured for PW(300)).
+
+Prints the measured wall time and core-minutes per rule, the projected wall time for each
+``--cores``, and as the last line exactly
+
+    measured_wall_s=<first start to last finish> projected_wall_s=<on the run's own cores>
+    ratio=<projected / measured>                      (one line)
+
+    python benchmarks/screen_cost.py                       # the latest log under .snakemake/log
+    python benchmarks/screen_cost.py --log X.log --cores 2 16 64 256 --tasks 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from philicity.resources import DFT_RULES, RANK_EXPONENT
+
+BLOCK = re.compile(r"\n(?=\[\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4}\]\n)")
+STAMPED = re.compile(r"\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]\n(.*)", re.DOTALL)
+
+
+@dataclass
+class Job:
+    jobid: int
+    rule: str
+    start: float  # s since the epoch
+    end: float | None = None
+    threads: int = 1
+    inputs: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    wildcards: str = ""
+
+    @property
+    def seconds(self) -> float:
+        return max((self.end or self.start) - self.start, 0.0)
+
+
+def parse_log(text: str) -> list[Job]:
+    """The jobs of a Snakemake log that finished: rule, times, threads, files. Every job
+    start and every "Finished jobid" follows a time stamp line of its own."""
+    jobs: dict[int, Job] = {}
+    for block in BLOCK.split("\n" + text):
+        m = STAMPED.match(block.strip("\n"))
+        if not m:
+            continue
+        stamp = datetime.strptime(m[1], "%a %b %d %H:%M:%S %Y").timestamp()
+        if done := re.match(r"Finished jobid: (\d+)", m[2]):
+            if int(done[1]) in jobs:
+                jobs[int(done[1])].end = stamp
+        elif start := re.match(r"(?:local)?(?:rule|checkpoint) (\w+):\n", m[2]):
+            fields = dict(re.findall(r"^    (\w+): (.*)$", m[2], flags=re.MULTILINE))
+            if "jobid" not in fields:
+                continue
+            files = {k: [v.strip() for v in fields[k].split(",")] if k in fields else []
+                     for k in ("input", "output")}
+            jobs[int(fields["jobid"])] = Job(
+                int(fields["jobid"]), start[1], stamp, threads=int(fields.get("threads", 1)),
+                inputs=files["input"], outputs=files["output"],
+                wildcards=fields.get("wildcards", ""))
+    return [j for j in jobs.values() if j.end is not None]
+
+
+def read_jobs(path: Path) -> list[Job]:
+    return parse_log(path.read_text())
+
+
+def dependencies(jobs: list[Job]) -> dict[int, set[int]]:
+    """jobid -> the jobids that wrote its inputs."""
+    writer = {out: j.jobid for j in jobs for out in j.outputs}
+    return {j.jobid: {writer[i] for i in j.inputs if i in writer and writer[i] != j.jobid}
+            for j in jobs}
+
+
+def simulate(jobs: list[Job], cores: int, tasks: int = 1) -> float:
+    """Wall time (s) of the jobs on ``cores``: each job waits for its producers and takes
+    its threads (DFT jobs ``tasks`` cores, ``tasks ** RANK_EXPONENT`` times faster); among
+    ready jobs the one with the longest remaining path starts first."""
+    deps = dependencies(jobs)
+    by_id = {j.jobid: j for j in jobs}
+
+    def need(j: Job) -> int:
+        return min(tasks if j.rule in DFT_RULES else j.threads, cores)
+
+    def seconds(j: Job) -> float:
+        return j.seconds / (tasks ** RANK_EXPONENT if j.rule in DFT_RULES else 1.0)
+
+    children = defaultdict(set)
+    for jid, parents in deps.items():
+        for p in parents:
+            children[p].add(jid)
+    tail: dict[int, float] = {}
+
+    def path(jid: int) -> float:  # longest remaining path from a job (its own included)
+        if jid not in tail:
+            tail[jid] = seconds(by_id[jid]) + max((path(c) for c in children[jid]),
+                                                  default=0.0)
+        return tail[jid]
+
+    waiting = {jid: set(p) for jid, p in deps.items()}
+    ready = [(-path(jid), jid) for jid, p in waiting.items() if not p]
+    heapq.heapify(ready)
+    running: list[tuple[float, int]] = []
+    free, now, done = cores, 0.0, 0
+    while done < len(jobs):
+        blocked = []
+        while ready:
+            prio, jid = heapq.heappop(ready)
+            if need(by_id[jid]) <= free:
+                free -= need(by_id[jid])
+                heapq.heappush(running, (now + seconds(by_id[jid]), jid))
+            else:
+                blocked.append((prio, jid))
+        for item in blocked:
+            heapq.heappush(ready, item)
+        now, jid = heapq.heappop(running)
+        free += need(by_id[jid])
+        done += 1
+        for c in children[jid]:
+            waiting[c].discard(jid)
+            if not waiting[c]:
+                heapq.heappush(ready, (-path(c), c))
+    return now
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--log", type=Path, help="default: the latest .snakemake/log/*.log")
+    ap.add_argument("--cores", type=int, nargs="+", default=[2, 16, 64, 256])
+    ap.add_argument("--run-cores", type=int, default=None,
+                    help="cores of the logged run (default: its 'Provided cores')")
+    ap.add_argument("--tasks", type=int, default=1, help="MPI ranks per DFT job")
+    args = ap.parse_args(argv)
+    log = args.log or max(Path(".snakemake/log").glob("*.snakemake.log"))
+    text = log.read_text()
+    jobs = read_jobs(log)
+    if not jobs:
+        raise SystemExit(f"{log}: no finished job")
+    provided = re.search(r"Provided cores: (\d+)", text)
+    run_cores = args.run_cores or (int(provided[1]) if provided else 1)
+    measured = max(j.end for j in jobs) - min(j.start for j in jobs)
+    per_rule = defaultdict(lambda: [0, 0.0])
+    for j in jobs:
+        per_rule[j.rule][0] += 1
+        per_rule[j.rule][1] += j.seconds * j.threads / 60.0
+    print(f"{log}: {len(jobs)} finished jobs on {run_cores} cores, "
+          f"measured {measured / 60:.1f} min")
+    print("| rule | jobs | core-min |\n|---|---:|---:|")
+    for rule, (n, core_min) in sorted(per_rule.items(), key=lambda kv: -kv[1][1]):
+        print(f"| {rule} | {n} | {core_min:.1f} |")
+    print(f"\n| cores | projected wall (min), DFT jobs on {args.tasks} rank(s) |\n|---:|---:|")
+    for cores in args.cores:
+        print(f"| {cores} | {simulate(jobs, cores, args.tasks) / 60:.1f} |")
+    own = simulate(jobs, run_cores)
+    print(f"measured_wall_s={measured:.0f} projected_wall_s={own:.0f} "
+          f"ratio={own / measured if measured else float('nan'):.2f}")
+
+
+if __name__ == "__main__":
+    main()
