@@ -149,6 +149,27 @@ def select_for_relaxation(single_points: dict[str, float | None], top_k: int,
     return [s for e, _, s in done[:top_k] if window_eV is None or e - lowest <= window_eV]
 
 
+def registries_for_dft(ml_energies: dict, window_eV: float,
+                       same_eV: float = 1e-3) -> tuple[list, dict]:
+    """The interface registries (keys of ``ml_energies``, eV after ML relaxation) that get
+    a DFT single point: those within ``window_eV`` of the ML-lowest, once per ML energy
+    (registries within ``same_eV`` of one already taken are equivalent by symmetry or
+    relaxed into the same minimum). Returns them in their input order, and the reason
+    each other registry is skipped."""
+    taken: list = []
+    skipped: dict = {}
+    lowest = min(ml_energies.values())
+    for key, energy in sorted(ml_energies.items(), key=lambda kv: kv[1]):
+        if energy - lowest > window_eV:
+            skipped[key] = "outside the ML window"
+        elif twin := next((t for t in taken if abs(ml_energies[t] - energy) <= same_eV),
+                          None):
+            skipped[key] = f"the ML energy of registry {list(twin)}"
+        else:
+            taken.append(key)
+    return [k for k in ml_energies if k in taken], skipped
+
+
 def keep_lowest_if_all_pruned(items: list[dict]) -> None:
     """When the ML flags prune every site of a surface, un-prune the one with the lowest
     ML energy (in place; its flags move to ``kept_despite``): a surface always gets at least

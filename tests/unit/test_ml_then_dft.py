@@ -71,3 +71,14 @@ def test_dft_start_puts_the_ml_adatom_on_the_dft_substrate():
     assert start.positions[2] == pytest.approx([0.1, 0.0, 7.5])
     with pytest.raises(ValueError, match="2-atom slab plus one adatom"):
         ml_then_dft.onto_dft_substrate(clean, clean)
+
+
+def test_registries_for_dft_within_the_window_once_per_ml_energy():
+    ml = {(0.0, 0.0): -33.674, (0.5, 0.0): -33.799, (0.0, 0.5): -33.717,
+          (0.5, 0.5): -33.7166}
+    wanted, skipped = ml_then_dft.registries_for_dft(ml, 0.1)
+    # -33.674 is 0.125 eV above the lowest; (0.5, 0.5) relaxed to (0.0, 0.5)'s energy
+    assert wanted == [(0.5, 0.0), (0.0, 0.5)]
+    assert skipped == {(0.0, 0.0): "outside the ML window",
+                       (0.5, 0.5): "the ML energy of registry [0.0, 0.5]"}
+    assert ml_then_dft.registries_for_dft(ml, 1.0)[0] == [(0.0, 0.0), (0.5, 0.0), (0.0, 0.5)]

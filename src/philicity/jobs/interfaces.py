@@ -125,11 +125,13 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
     geometry = {o: jsonio.decode(done[o]["atoms"]) if "atoms" in done[o] else a
                 for o, a in starts.items()}
     # 2. DFT single points: every registry, or under dft_at_ml those whose ML energy is
-    # within interface.window_eV of the ML-lowest (the ML order is not trusted to pick one)
-    wanted = list(starts)
+    # within interface.window_eV of the ML-lowest (the ML order is not trusted to pick
+    # one), once per ML energy: registries the model relaxed to the same energy (within
+    # 1 meV) are equivalent by symmetry or fell into the same minimum
+    wanted, skipped = list(starts), {}
     if stage == "dft_at_ml":
-        ml_lowest = min(done[o]["ml_energy_eV"] for o in starts)
-        wanted = [o for o in starts if done[o]["ml_energy_eV"] - ml_lowest <= ic["window_eV"]]
+        wanted, skipped = ml_then_dft.registries_for_dft(
+            {o: done[o]["ml_energy_eV"] for o in starts}, ic["window_eV"])
     for offset in wanted:
         point = done[offset]
         if "energy_eV" in point:
@@ -149,10 +151,8 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
             for p in done.values():
                 p.pop("gpw", None)
         write_json(checkpoint, {"points": list(done.values())})
-    points = [{"energy_eV": None, "dft": "outside the ML window",
+    points = [{**({"energy_eV": None, "dft": skipped[o]} if o in skipped else {}),
                **{k: v for k, v in done[o].items() if k not in ("atoms", "key", "gpw")}}
-              if o not in wanted else
-              {k: v for k, v in done[o].items() if k not in ("atoms", "key", "gpw")}
               for o in starts]
     rec.update(scan=points, interface_stage=stage)
     ok = [p for p in points if p["energy_eV"] is not None]
