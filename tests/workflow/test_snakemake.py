@@ -45,6 +45,15 @@ def test_config_error_names_the_key_before_any_job(tmp_path):
     assert "key 'anodes'" in proc.stdout + proc.stderr
 
 
+def test_options_for_a_coating_without_a_cif_are_refused_before_any_job(tmp_path):
+    (tmp_path / "typo.yaml").write_text("candidates: {Agg: {miller: [[1, 1, 1]]}}\n")
+    proc = snakemake(tmp_path, "-n", "--configfile", str(tmp_path / "typo.yaml"),
+                     "--config", f"structures_dir={ROOT / 'structures'}", check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "key 'candidates': no CIF for 'Agg'" in out, out[-2000:]
+    assert "typo.yaml" in out
+
+
 def test_unknown_anode_is_refused_before_any_job(tmp_path):
     proc = snakemake(tmp_path, "-n", "--config", "anodes=[Xx]", check=False)
     assert proc.returncode != 0

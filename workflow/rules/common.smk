@@ -163,6 +163,11 @@ try:
     }
 except structures.CandidateError as _exc:
     raise WorkflowError(str(_exc))
+_unknown = sorted(set(config["candidates"]) - {c.name for c in CANDIDATES})
+if _unknown:  # a typo would otherwise leave the intended coating's options unchanged
+    raise WorkflowError(
+        f"{cfg.source_of(CONFIG_SOURCES, 'candidates')}: key 'candidates': no CIF for "
+        f"{', '.join(map(repr, _unknown))} in {STRUCTURES / 'coatings'}")
 for _name, _cand in COATINGS.items():
     _cand.options = cfg.candidate_options(_name, _cand.sidecar, config)
 
