@@ -17,13 +17,14 @@ that produced them), and as the last line exactly
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from bench_common import code_version, write_rows
 
 from philicity.launch import one_blas_thread  # stdlib only: runs before numpy loads
 
@@ -60,15 +61,6 @@ def relax_one(terms: Path, start: str, settings: dict, ml: dict) -> None:
                           ml=ml if start == "ml" else None)
 
 
-def commit() -> str:
-    """The code version that produced a row (short commit, ``+`` if the tree was edited)."""
-    def git(*a: str) -> str:
-        return subprocess.run(["git", "-C", str(ROOT), *a], capture_output=True,
-                              text=True).stdout.strip()
-    return git("rev-parse", "--short", "HEAD") + ("+" if git("status", "--porcelain",
-                                                             "src") else "")
-
-
 def write_steps(specs: list[str], work: Path, path: Path) -> None:
     """Energy and fmax of every ionic step so far of each relaxation (its checkpoint while
     it runs, its relax.traj when done), so an unfinished comparison is on record."""
@@ -89,12 +81,8 @@ def write_steps(specs: list[str], work: Path, path: Path) -> None:
                 rows.append({"coating": name, "miller": miller, "start": start, "step": step,
                              "energy_eV": round(float(atoms.get_potential_energy()), 6),
                              "fmax_eV_A": round(float(np.linalg.norm(forces, axis=1).max()), 4),
-                             "finished": done.exists(), "written_by": commit()})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+                             "finished": done.exists(), "written_by": code_version()})
+    write_rows(path, rows)
     for row in rows:
         print(json.dumps(row))
 
@@ -142,15 +130,11 @@ def main(argv: list[str] | None = None) -> None:
                    "fmax_eV_A": r["fmax_eV_A"], "relax_converged": r["relax_converged"],
                    "hessian_fallback_step": r.get("hessian_fallback_step"),
                    "preset": args.preset, "settings_hash": r["settings_hash"],
-                   "philicity": versions()["philicity"], "commit": commit()}
+                   "philicity": versions()["philicity"], "commit": code_version()}
             rows.append(row)
             print(json.dumps(row))
         print(f"{name}({miller}): this run {time.perf_counter() - started:.0f} s")
-    args.csv.parent.mkdir(parents=True, exist_ok=True)
-    with args.csv.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(args.csv, rows)
     by = {(r["coating"], r["start"]): r for r in rows}
     names = sorted({r["coating"] for r in rows})
     steps = {s: sum(by[(n, s)]["steps"] for n in names) for s in STARTS}

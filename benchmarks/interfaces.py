@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import argparse
 import copy
-import csv
 import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from bench_common import code_version, write_rows
 
 from philicity.launch import one_blas_thread  # stdlib only: runs before numpy loads
 
@@ -111,15 +112,6 @@ def scf_iterations(folder: Path) -> int:
     return total
 
 
-def commit() -> str:
-    """The code version that produced a row (short commit, ``+`` if the tree was edited)."""
-    def git(*a: str) -> str:
-        return subprocess.run(["git", "-C", str(ROOT), *a], capture_output=True,
-                              text=True).stdout.strip()
-    return git("rev-parse", "--short", "HEAD") + ("+" if git("status", "--porcelain",
-                                                             "src") else "")
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--coatings", nargs="+", default=list(SYSTEMS), help="NAME:MILLER")
@@ -167,15 +159,11 @@ def main(argv: list[str] | None = None) -> None:
                    "W_sep_J_m2": rec.get("W_sep_J_m2"), "regime": regime,
                    "sigma_lv_J_m2": round(sigma, 4), "flags": "; ".join(rec.get("flags", [])),
                    "preset": args.preset, "philicity": versions()["philicity"],
-                   "commit": commit()}
+                   "commit": code_version()}
             rows.append(row)
             print(json.dumps(row))
         print(f"{spec}: this run {time.perf_counter() - started:.0f} s")
-    args.csv.parent.mkdir(parents=True, exist_ok=True)
-    with args.csv.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(args.csv, rows)
     by = {(r["coating"], r["stage"]): r for r in rows}
     scf = {s: sum(by[(c, s)]["scf_iterations"] for c in specs) for s in STAGES}
     agree = sum(by[(c, "dft_relaxed")]["regime"] == by[(c, "dft_at_ml")]["regime"]
