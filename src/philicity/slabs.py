@@ -186,3 +186,64 @@ def choose_termination(terminations: list[dict], choice: str | int) -> list[int]
     ranked = sorted((t for t in terminations if t.get("gamma_J_m2") is not None),
                     key=lambda t: (not t["stoichiometric"], t["gamma_J_m2"]))
     return [ranked[0]["index"]] if ranked else [terminations[0]["index"]]
+
+
+# Centres of polyanions (borate, carbonate, nitrate, phosphate, sulfate, silicate) and
+# the longest X-O distance counted as their bond (angstrom; C-O 1.28, P-O 1.54, Si-O 1.62)
+POLYANION_CENTRES = ("B", "C", "N", "P", "S", "Si")
+POLYANION_BOND_A = 1.9
+POLAR_DIPOLE_E_PER_A = 1e-3  # pymatgen's Slab.is_polar tolerance (e/A)
+
+
+def oxidation_states(bulk: Structure, given: dict[str, float] | None = None
+                     ) -> dict[str, float]:
+    """Formal oxidation state of each element of ``bulk``: ``given`` (a sidecar's
+    ``oxidation_states``), else pymatgen's most likely guess. Empty for a metal or alloy
+    (every element a metal: surface polarity does not apply) or when pymatgen has no
+    guess; pymatgen's ``Slab.is_polar`` then sees no charges either."""
+    if given:
+        return {str(k): float(v) for k, v in given.items()}
+    comp = bulk.composition.reduced_composition
+    if all(e.is_metal for e in comp.elements):
+        return {}
+    guesses = comp.oxi_state_guesses()
+    return {str(k): float(v) for k, v in guesses[0].items()} if guesses else {}
+
+
+def _polyanion_oxygens(structure: Structure) -> list[int]:
+    """Oxygen neighbours (within POLYANION_BOND_A) of each polyanion centre."""
+    return [sum(n.specie.symbol == "O" for n in structure.get_neighbors(site,
+                                                                         POLYANION_BOND_A))
+            for site in structure if site.specie.symbol in POLYANION_CENTRES]
+
+
+def termination_properties(slab, bulk: Structure, oxidation: dict[str, float],
+                           layer_tolerance_A: float) -> dict:
+    """What a chemist asks of a termination (a pymatgen ``Slab`` as cut, c along the
+    normal):
+
+    - ``symmetric``: both faces equivalent (pymatgen ``Slab.is_symmetric``);
+    - ``dipole_e_per_A``: the dipole along the normal per surface area (e/A) from the
+      formal ``oxidation`` states, and ``polar`` when it exceeds 1e-3 e/A (pymatgen's
+      ``Slab.is_polar``; no charges, as for a metal, is never polar);
+    - ``polyanions_cut``: polyanion centres (C, N, P, S, Si, B) with fewer oxygens
+      within 1.9 A than in ``bulk``: carbonate, nitrate ... groups the cut broke;
+    - ``top_face``: the composition of the top layer (atoms within ``layer_tolerance_A``
+      of the highest), the face the adatom and the metal film see.
+    """
+    charged = slab.copy()
+    dipole = 0.0
+    if oxidation:
+        charged.add_oxidation_state_by_element(oxidation)
+        dipole = float(np.dot(charged.dipole, charged.normal) / charged.surface_area)
+    bulk_oxygens = _polyanion_oxygens(bulk)
+    full = min(bulk_oxygens) if bulk_oxygens else 0
+    heights = np.array([np.dot(s.coords, slab.normal) for s in slab])
+    from pymatgen.core import Composition
+
+    top = Composition(" ".join(s.specie.symbol for s, h in zip(slab, heights, strict=True)
+                               if h >= heights.max() - layer_tolerance_A))
+    return {"symmetric": bool(slab.is_symmetric()), "dipole_e_per_A": round(dipole, 5),
+            "polar": abs(dipole) > POLAR_DIPOLE_E_PER_A,
+            "polyanions_cut": sum(n < full for n in _polyanion_oxygens(slab)),
+            "top_face": top.reduced_formula}

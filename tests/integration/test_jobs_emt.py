@@ -35,6 +35,15 @@ def test_find_sites_lists_the_sites_of_the_selected_termination(surface):
     assert len(found["all_sites"]["0"]) > len(found["sites"])  # unreduced, for the checks
 
 
+def test_select_termination_records_polarity_and_the_exposed_face(surface):
+    tmp, _ = surface
+    terms = read_json(tmp / "terminations.json")
+    assert terms["oxidation_states"] == {}  # Cu, a metal
+    (cut,) = terms["terminations"]
+    assert cut["symmetric"] and not cut["polar"] and cut["top_face"] == "Cu"
+    assert cut["polyanions_cut"] == 0 and cut["dipole_e_per_A"] == 0.0
+
+
 def test_clean_slab_then_adsorbate_then_database(surface, settings):
     tmp, found = surface
     clean = jobs.relax_clean_slab(tmp / "terminations.json", 0, settings, tmp / "clean",

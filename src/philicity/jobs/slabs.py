@@ -37,8 +37,11 @@ def select_termination(candidate_json: str | Path, structure_path: str | Path,
                        miller: str, settings: dict, out_json: str | Path,
                        options: dict | None = None) -> TerminationsRecord:
     """Cut every termination of one facet, with its surface energy (J/m^2; from DFT
-    single points when there is a choice to make), and choose (``slabs.choose_termination``;
-    ``options["termination"]``). Always writes ``out_json``."""
+    single points when there is a choice to make) and its polarity, broken polyanions and
+    exposed face (``slabs.termination_properties``, from formal oxidation states:
+    ``options["oxidation_states"]`` or pymatgen's guess), and choose
+    (``slabs.choose_termination``; ``options["termination"]``). Always writes
+    ``out_json``."""
     out_json = Path(out_json)
     cand = read_json(candidate_json)
     options = options or {}
@@ -61,6 +64,8 @@ def select_termination(candidate_json: str | Path, structure_path: str | Path,
         return write_failed(out_json, rec, str(exc))
     except (slabs.SlabError, ValueError) as exc:
         return write_failed(out_json, rec, f"{structure_path}: miller ({miller}): {exc}")
+    oxidation = slabs.oxidation_states(bulk, options.get("oxidation_states"))
+    rec["oxidation_states"] = oxidation
     e_bulk_atom = None
     if choice == "lowest_energy" and len(built) > 1:
         bulk_atoms = structures.to_atoms(bulk)
@@ -74,6 +79,8 @@ def select_termination(candidate_json: str | Path, structure_path: str | Path,
                  "n_layers": slab.info["n_layers"], "repeat": slab.info["repeat"],
                  "area_A2": slabs.surface_area(slab),
                  "stoichiometric": slabs.is_stoichiometric(slab, bulk),
+                 **slabs.termination_properties(raw[i], bulk, oxidation,
+                                                sl["layer_tolerance_A"]),
                  "atoms": jsonio.encode(slab)}
         if e_bulk_atom is not None:
             energy = kept_energy(
