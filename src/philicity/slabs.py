@@ -167,15 +167,35 @@ def check_slab_size(bulk: Structure, miller: tuple[int, int, int], min_thickness
                         f"({n_prim} per primitive cell) > max_atoms={max_atoms}")
 
 
+def termination_rank(termination: dict) -> tuple:
+    """Sort key of a termination, best first, before its surface energy: not polar,
+    then no polyanion cut, then the smallest dipole (only a polar cut has one), then
+    stoichiometric (its surface energy is well defined). Keys a record lacks count as
+    the best value, so terminations cut before they were recorded keep their order."""
+    return (bool(termination.get("polar", False)),
+            termination.get("polyanions_cut", 0) > 0,
+            abs(termination.get("dipole_e_per_A", 0.0)),
+            not termination.get("stoichiometric", True))
+
+
+def terminations_to_compare(terminations: list[dict]) -> list[int]:
+    """Indices of the terminations whose surface energies decide the choice: those tied
+    with the best on :func:`termination_rank` (no DFT for the others)."""
+    best = min(termination_rank(t) for t in terminations)
+    return [t["index"] for t in terminations if termination_rank(t) == best]
+
+
 def choose_termination(terminations: list[dict], choice: str | int) -> list[int]:
     """Indices of the terminations of one facet to screen.
 
-    ``terminations``: one dict per cut with ``index``, ``stoichiometric`` and, when the
-    surface energies were computed, ``gamma_J_m2`` (J/m^2; None where the SCF failed).
-    ``choice``: ``"all"``; an index; or ``"lowest_energy"``: stoichiometric cuts first
-    (their surface energy is well defined), then the lowest surface energy; the first cut
-    when no surface energy is known (a single cut, or every SCF failed). Raises
-    :class:`SlabError` for an index the facet does not have."""
+    ``terminations``: one dict per cut with ``index`` and, as recorded by
+    ``select_termination``, ``polar``, ``dipole_e_per_A``, ``polyanions_cut``,
+    ``stoichiometric`` and, when computed, ``gamma_J_m2`` (J/m^2; None where the SCF
+    failed). ``choice``: ``"all"``; an index; or ``"lowest_energy"``: non-polar first,
+    then intact polyanions, then the least polar, then stoichiometric
+    (:func:`termination_rank`), then the lowest surface energy; among ties without
+    surface energies, the first cut. Raises :class:`SlabError` for an index the facet
+    does not have."""
     if choice == "all":
         return [t["index"] for t in terminations]
     if isinstance(choice, int):
@@ -183,9 +203,10 @@ def choose_termination(terminations: list[dict], choice: str | int) -> list[int]
             raise SlabError(f"{len(terminations)} terminations; termination {choice} "
                             "does not exist")
         return [choice]
-    ranked = sorted((t for t in terminations if t.get("gamma_J_m2") is not None),
-                    key=lambda t: (not t["stoichiometric"], t["gamma_J_m2"]))
-    return [ranked[0]["index"]] if ranked else [terminations[0]["index"]]
+    ranked = sorted(terminations, key=lambda t: (
+        termination_rank(t),
+        t["gamma_J_m2"] if t.get("gamma_J_m2") is not None else math.inf))
+    return [ranked[0]["index"]]
 
 
 # Centres of polyanions (borate, carbonate, nitrate, phosphate, sulfate, silicate) and

@@ -142,3 +142,36 @@ def test_termination_properties_count_the_carbonates_a_cut_breaks(root):
     assert sorted(p["polyanions_cut"] for p in props) == [0, 0, 2, 2]
     assert all(p["polar"] for p in props)
     assert min(abs(p["dipole_e_per_A"]) for p in props) == pytest.approx(0.127, abs=0.002)
+
+
+def test_termination_order_non_polar_then_intact_polyanions_then_least_polar():
+    cuts = [{"index": 0, "polar": True, "dipole_e_per_A": 0.05, "polyanions_cut": 2,
+             "stoichiometric": True, "gamma_J_m2": 0.1},
+            {"index": 1, "polar": True, "dipole_e_per_A": -0.3, "polyanions_cut": 0,
+             "stoichiometric": True, "gamma_J_m2": 0.2},
+            {"index": 2, "polar": True, "dipole_e_per_A": 0.1274, "polyanions_cut": 0,
+             "stoichiometric": True, "gamma_J_m2": 0.9},
+            {"index": 3, "polar": True, "dipole_e_per_A": -0.1274, "polyanions_cut": 0,
+             "stoichiometric": True, "gamma_J_m2": 0.4}]
+    # every cut polar: intact carbonates first, then the least polar, then gamma
+    assert slabs.choose_termination(cuts, "lowest_energy") == [3]
+    assert slabs.terminations_to_compare(cuts) == [2, 3]  # only these need DFT
+    flat = {"index": 4, "polar": False, "dipole_e_per_A": 0.0, "polyanions_cut": 0,
+            "stoichiometric": False, "gamma_J_m2": 1.5}
+    # a non-polar cut wins over any polar one, whatever its surface energy
+    assert slabs.choose_termination([*cuts, flat], "lowest_energy") == [4]
+    assert slabs.terminations_to_compare([*cuts, flat]) == [4]
+
+
+@pytest.mark.parametrize("name, miller", [("Ag", (1, 0, 0)), ("Zn", (1, 0, 1)),
+                                          ("VN", (0, 0, 1))])
+def test_metal_and_rocksalt_001_terminations_are_chosen_as_before(root, name, miller):
+    """Non-polar, no polyanions, stoichiometric: every cut stays in the comparison, so the
+    lowest surface energy decides, as it did before polarity was recorded."""
+    bulk = structures.read_structure(root / f"structures/coatings/{name}.cif")
+    ox = slabs.oxidation_states(bulk)
+    cuts = [{"index": i, "stoichiometric": True,
+             **slabs.termination_properties(s, bulk, ox, 0.5)}
+            for i, s in enumerate(slabs.generate_terminations(bulk, miller, 5.0, 10.0))]
+    assert not any(c["polar"] or c["polyanions_cut"] for c in cuts)
+    assert slabs.terminations_to_compare(cuts) == [c["index"] for c in cuts]

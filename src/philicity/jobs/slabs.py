@@ -36,12 +36,12 @@ from philicity.jobs.records import (
 def select_termination(candidate_json: str | Path, structure_path: str | Path,
                        miller: str, settings: dict, out_json: str | Path,
                        options: dict | None = None) -> TerminationsRecord:
-    """Cut every termination of one facet, with its surface energy (J/m^2; from DFT
-    single points when there is a choice to make) and its polarity, broken polyanions and
+    """Cut every termination of one facet, with its polarity, broken polyanions and
     exposed face (``slabs.termination_properties``, from formal oxidation states:
-    ``options["oxidation_states"]`` or pymatgen's guess), and choose
-    (``slabs.choose_termination``; ``options["termination"]``). Always writes
-    ``out_json``."""
+    ``options["oxidation_states"]`` or pymatgen's guess) and, where they decide the
+    choice (``slabs.terminations_to_compare``), its surface energy (J/m^2, DFT single
+    points), and choose (``slabs.choose_termination``; ``options["termination"]``).
+    Always writes ``out_json``."""
     out_json = Path(out_json)
     cand = read_json(candidate_json)
     options = options or {}
@@ -66,33 +66,37 @@ def select_termination(candidate_json: str | Path, structure_path: str | Path,
         return write_failed(out_json, rec, f"{structure_path}: miller ({miller}): {exc}")
     oxidation = slabs.oxidation_states(bulk, options.get("oxidation_states"))
     rec["oxidation_states"] = oxidation
+    rec["terminations"] = [
+        {"index": i, "formula": slab.get_chemical_formula(), "n_atoms": len(slab),
+         "n_layers": slab.info["n_layers"], "repeat": slab.info["repeat"],
+         "area_A2": slabs.surface_area(slab),
+         "stoichiometric": slabs.is_stoichiometric(slab, bulk),
+         **slabs.termination_properties(raw[i], bulk, oxidation, sl["layer_tolerance_A"]),
+         "atoms": jsonio.encode(slab)}
+        for i, slab in enumerate(built)]
+    # surface energies (DFT) only where they decide: among the cuts tied on polarity,
+    # polyanions and stoichiometry
+    compare = slabs.terminations_to_compare(rec["terminations"])
     e_bulk_atom = None
-    if choice == "lowest_energy" and len(built) > 1:
+    if choice == "lowest_energy" and len(compare) > 1:
         bulk_atoms = structures.to_atoms(bulk)
         e_bulk = kept_energy(out_json.with_name("bulk_single_point.json"), bulk_atoms,
                              settings, options, lambda: bulk_single_point(
                                  bulk_atoms, settings, options,
                                  out_json.with_name("bulk_calc.txt")).energy_eV)
         e_bulk_atom = e_bulk / len(bulk_atoms) if e_bulk is not None else None
-    for i, slab in enumerate(built):
-        entry = {"index": i, "formula": slab.get_chemical_formula(), "n_atoms": len(slab),
-                 "n_layers": slab.info["n_layers"], "repeat": slab.info["repeat"],
-                 "area_A2": slabs.surface_area(slab),
-                 "stoichiometric": slabs.is_stoichiometric(slab, bulk),
-                 **slabs.termination_properties(raw[i], bulk, oxidation,
-                                                sl["layer_tolerance_A"]),
-                 "atoms": jsonio.encode(slab)}
-        if e_bulk_atom is not None:
-            energy = kept_energy(
-                out_json.with_name(f"t{i}_single_point.json"), slab, settings, options,
-                lambda slab=slab, i=i: slab_single_point(
-                    slab, settings, options, out_json.with_name(f"t{i}_calc.txt"),
-                    forces=False).energy_eV)
-            entry["E_single_point_eV"] = energy
-            entry["gamma_J_m2"] = (energetics.surface_energy(
-                energy, len(slab), e_bulk_atom, entry["area_A2"])
-                if energy is not None else None)
-        rec["terminations"].append(entry)
+    for entry, slab in zip(rec["terminations"], built, strict=True):
+        if e_bulk_atom is None or entry["index"] not in compare:
+            continue
+        i = entry["index"]
+        energy = kept_energy(
+            out_json.with_name(f"t{i}_single_point.json"), slab, settings, options,
+            lambda slab=slab, i=i: slab_single_point(
+                slab, settings, options, out_json.with_name(f"t{i}_calc.txt"),
+                forces=False).energy_eV)
+        entry["E_single_point_eV"] = energy
+        entry["gamma_J_m2"] = (energetics.surface_energy(
+            energy, len(slab), e_bulk_atom, entry["area_A2"]) if energy is not None else None)
     rec.update(status="ok", selected=slabs.choose_termination(rec["terminations"], choice),
                e_bulk_per_atom_eV=e_bulk_atom)
     write_json(out_json, rec)
