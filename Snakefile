@@ -21,6 +21,7 @@ rule all:
         expand(f"{RESULTS}/ranking/{{metal}}.{{ext}}", metal=METALS, ext=["csv", "md"]),
         expand(f"{RESULTS}/interfaces/{{metal}}.csv", metal=METALS),
         f"{RESULTS}/calculations.db",
+        expand(f"{RESULTS}/terminations/{{name}}.csv", name=TABLED_COATINGS),
 
 
 def _summary(log):

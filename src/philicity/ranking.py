@@ -14,6 +14,9 @@ SITE_COLUMNS = ["coating", "formula", "miller", "termination", "site", "site_kin
 RANKING_COLUMNS = ["rank", "coating", "formula", "miller", "best_site", "E_b_atom_eV",
                    "E_b_bulk_eV", "dE_vs_baseline_eV", "W_ad_J_m2", "theta_deg",
                    "wetting_regime", "score", "flags", "status", "settings_hash"]
+TERMINATION_COLUMNS = ["coating", "miller", "termination", "formula", "n_atoms",
+                       "stoichiometric", "symmetric", "polar", "dipole_e_per_A",
+                       "polyanions_cut", "top_face", "gamma_J_m2", "chosen", "why", "status"]
 # the formula of :func:`score`, as the report prints it
 SCORE_FORMULA = "score = w_binding * (-dE_vs_baseline_eV) + w_wetting * cos(theta)"
 INTERFACE_COLUMNS = ["coating", "metal_miller", "coating_miller", "area_A2", "n_atoms",
@@ -240,3 +243,23 @@ def ranking_markdown(metal: str, ranked: pd.DataFrame, reference_miller: str,
               f"{'-' if sigma_J_m2 is None else round(sigma_J_m2, 4)} J/m^2 "
               f"({sigma_source}). Empty cells: not computed or failed (see status).\n\n")
     return header + ranked.to_markdown(index=False, floatfmt=".3f") + "\n"
+
+
+def termination_rows(records: list[dict]) -> pd.DataFrame:
+    """One row per facet and termination of one coating (its terminations.json records):
+    what was cut, its polarity, broken polyanions, exposed face, surface energy (J/m^2,
+    where computed), and which was chosen and why; a failed facet is one row with the
+    reason."""
+    rows = []
+    for rec in records:
+        if rec.get("status") != "ok":
+            rows.append({"coating": rec.get("name"), "miller": rec.get("miller"),
+                         "status": f"failed: {rec.get('reason')}"})
+            continue
+        for t in rec["terminations"]:
+            chosen = t["index"] in rec["selected"]
+            rows.append({"coating": rec["name"], "miller": rec["miller"],
+                         "termination": t["index"], "status": "ok", "chosen": chosen,
+                         "why": rec.get("why", "") if chosen else "",
+                         **{k: t.get(k) for k in TERMINATION_COLUMNS[3:12]}})
+    return pd.DataFrame(rows, columns=TERMINATION_COLUMNS)

@@ -209,6 +209,29 @@ def choose_termination(terminations: list[dict], choice: str | int) -> list[int]
     return [ranked[0]["index"]]
 
 
+def choice_reason(terminations: list[dict], selected: list[int], choice: str | int) -> str:
+    """Why ``selected`` were chosen (for the terminations table), in words."""
+    if choice == "all":
+        return "every termination screened (termination: all)"
+    if isinstance(choice, int):
+        return f"termination {choice} set in the candidate's options"
+    if len(terminations) == 1:
+        return "the only cut"
+    chosen = next(t for t in terminations if t["index"] == selected[0])
+    words = []
+    if not chosen.get("polar"):
+        words.append("non-polar")
+    elif all(t.get("polar") for t in terminations):
+        words.append("every cut polar: the least polar")
+    if not chosen.get("polyanions_cut") and any(t.get("polyanions_cut")
+                                                for t in terminations):
+        words.append("keeps every polyanion whole")
+    compared = [t for t in terminations if t.get("gamma_J_m2") is not None]
+    if len(compared) > 1:
+        words.append(f"lowest surface energy of {len(compared)} compared")
+    return "; ".join(words) or "first of equivalent cuts"
+
+
 # Centres of polyanions (borate, carbonate, nitrate, phosphate, sulfate, silicate) and
 # the longest X-O distance counted as their bond (angstrom; C-O 1.28, P-O 1.54, Si-O 1.62)
 POLYANION_CENTRES = ("B", "C", "N", "P", "S", "Si")

@@ -140,3 +140,22 @@ def test_run_summary_names_ranked_failed_and_flagged_coatings():
     assert "best: Ag (0.500), Cu (0.200)" in text
     assert "failed: Bad: Bad.cif: broken" in text and "flagged: Ag: 1/3 sites flagged" in text
     assert "note: Cu: ok, no usable interface" in text and "not ranked: Na" in text
+
+
+def test_termination_rows_show_every_cut_the_chosen_one_and_why():
+    from philicity.ranking import termination_rows
+
+    ok = {"status": "ok", "name": "Na2CO3", "miller": "001", "selected": [1],
+          "why": "every cut polar: the least polar", "terminations": [
+              {"index": 0, "formula": "Na8C4O12", "polar": True, "dipole_e_per_A": 0.38,
+               "polyanions_cut": 2, "top_face": "O2", "stoichiometric": True},
+              {"index": 1, "formula": "Na8C4O12", "polar": True, "dipole_e_per_A": -0.13,
+               "polyanions_cut": 0, "top_face": "Na", "stoichiometric": True,
+               "gamma_J_m2": 0.4}]}
+    failed = {"status": "failed", "name": "Na2CO3", "miller": "110", "reason": "too big"}
+    table = termination_rows([ok, failed])
+    assert table["termination"].tolist()[:2] == [0, 1]
+    assert table["chosen"].tolist()[:2] == [False, True]
+    assert table["why"].tolist()[:2] == ["", "every cut polar: the least polar"]
+    assert table.loc[1, "gamma_J_m2"] == 0.4 and table.loc[1, "top_face"] == "Na"
+    assert table.loc[2, "status"] == "failed: too big"

@@ -175,3 +175,16 @@ def test_metal_and_rocksalt_001_terminations_are_chosen_as_before(root, name, mi
             for i, s in enumerate(slabs.generate_terminations(bulk, miller, 5.0, 10.0))]
     assert not any(c["polar"] or c["polyanions_cut"] for c in cuts)
     assert slabs.terminations_to_compare(cuts) == [c["index"] for c in cuts]
+
+
+def test_termination_choice_reason_in_words():
+    polar = [{"index": 0, "polar": True, "polyanions_cut": 2, "gamma_J_m2": 0.1},
+             {"index": 1, "polar": True, "polyanions_cut": 0, "gamma_J_m2": 0.3},
+             {"index": 2, "polar": True, "polyanions_cut": 0, "gamma_J_m2": 0.2}]
+    assert slabs.choice_reason(polar, [2], "lowest_energy") == (
+        "every cut polar: the least polar; keeps every polyanion whole; "
+        "lowest surface energy of 3 compared")
+    assert slabs.choice_reason(polar[:1], [0], "lowest_energy") == "the only cut"
+    assert slabs.choice_reason(polar, [1], 1) == "termination 1 set in the candidate's options"
+    flat = [{"index": 0, "polar": False}, {"index": 1, "polar": True}]
+    assert slabs.choice_reason(flat, [0], "lowest_energy") == "non-polar"

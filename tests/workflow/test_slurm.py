@@ -78,9 +78,11 @@ def test_emt_screen_on_slurm_equals_the_local_run(tmp_path, slurm_cluster, emt_l
     done = re.search(r"(\d+) of (\d+) steps \(100%\) done", out)
     assert done, out[-3000:]
     # every job went through sbatch, once, and completed, but the local ones: the target
-    # rule 'all' and the gather rules, which only list the paths of finished records
+    # rule 'all', the gather rules, which only list the paths of finished records, and the
+    # terminations tables
     local = re.findall(r"^localrule (\w+):", out, flags=re.MULTILINE)
-    assert set(local) == {"all", "gather_sites", "gather_interfaces"}, set(local)
+    assert set(local) == {"all", "gather_sites", "gather_interfaces",
+                          "report_terminations"}, set(local)
     assert len(submitted) == int(done.group(2)) - len(local) == len(set(submitted))
     states = finished_jobs(slurm_cluster / "jobcomp.txt", run_id)
     assert states == dict.fromkeys(submitted, "COMPLETED")

@@ -98,6 +98,12 @@ def test_emt_screen_end_to_end_with_a_broken_cif(emt_local_run):
     assert (ifaces["strain_pct"].abs() <= 6).all() and (ifaces["area_A2"] <= 60).all()
     assert (ok["best_site"].str.contains("hollow")).all()  # Ag/Cu(100): four-fold hollow
     assert (tmp_path / "results/ranking/Al.md").read_text().startswith("# Al")
+    # every cut of every facet, which was chosen and why; a broken CIF is one failed row
+    terms = pd.read_csv(tmp_path / "results/terminations/Ag.csv", dtype={"miller": str})
+    assert terms["chosen"].tolist() == [True] and terms["why"].tolist() == ["the only cut"]
+    assert not terms["polar"].any() and terms["top_face"].tolist() == ["Ag"]
+    broken = pd.read_csv(tmp_path / "results/terminations/Broken.csv")
+    assert len(broken) == 1 and broken["status"].iloc[0].startswith("failed:")
     assert (tmp_path / "results/calculations.db").stat().st_size > 0
     # nothing left to do, and a rerun keeps the finished results
     before = (tmp_path / "results/sites/Al.csv").stat().st_mtime

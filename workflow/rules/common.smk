@@ -188,6 +188,10 @@ def computed_coatings(metal):
     return [n for n in coatings_for(metal) if COATINGS[n].elements != [metal]]
 
 
+# coatings with a terminations table: those computed for at least one metal
+TABLED_COATINGS = sorted({c for m in METALS for c in computed_coatings(m)})
+
+
 def cif_of(kind, name):
     if kind == "anodes":
         return STRUCTURES / "anodes" / f"{name}.cif"

@@ -59,3 +59,26 @@ rule collect_database:
         "../../environment.yml"
     script:
         "../scripts/run_job.py"
+
+
+# Every cut of every facet of one coating: polarity, broken polyanions, exposed face,
+# surface energy, which was chosen and why. Local: it reads a few small files.
+localrules: report_terminations
+
+
+rule report_terminations:
+    input:
+        lambda w: [f"{surface('coatings', w.name, m)}/terminations.json"
+                   for m in millers_of("coatings", w.name)],
+    output:
+        f"{RESULTS}/terminations/{{name}}.csv",
+    log:
+        f"{logs('report_terminations')}/{{name}}.log",
+    params:
+        job="philicity.jobs.report:report_terminations",
+        terminations_jsons=lambda w, input: list(input),
+        out_csv=lambda w, output: output[0],
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/run_job.py"

@@ -69,3 +69,12 @@ def report_metal(metal: str, candidate_jsons: list, site_summaries: list,
     atomic_write_text(ranking_md, ranking.ranking_markdown(
         metal, ranked, reference_miller, e_base, e_atom, e_bulk, settings_hash(settings),
         weights, sigma.sigma_J_m2, sigma.source))
+
+
+def report_terminations(terminations_jsons: list[str | Path], out_csv: str | Path) -> None:
+    """The terminations table of one coating: every facet's cuts, which was chosen, why."""
+    from philicity import ranking
+    from philicity.files import atomic_write_text
+
+    table = ranking.termination_rows([read_json(p) for p in terminations_jsons])
+    atomic_write_text(out_csv, table.to_csv(index=False, float_format="%.4f"))

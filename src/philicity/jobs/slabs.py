@@ -97,8 +97,9 @@ def select_termination(candidate_json: str | Path, structure_path: str | Path,
         entry["E_single_point_eV"] = energy
         entry["gamma_J_m2"] = (energetics.surface_energy(
             energy, len(slab), e_bulk_atom, entry["area_A2"]) if energy is not None else None)
-    rec.update(status="ok", selected=slabs.choose_termination(rec["terminations"], choice),
-               e_bulk_per_atom_eV=e_bulk_atom)
+    selected = slabs.choose_termination(rec["terminations"], choice)
+    rec.update(status="ok", selected=selected, e_bulk_per_atom_eV=e_bulk_atom, choice=choice,
+               why=slabs.choice_reason(rec["terminations"], selected, choice))
     write_json(out_json, rec)
     return rec
 
