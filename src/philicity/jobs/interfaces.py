@@ -148,8 +148,9 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
             # (no SCF for its first forces); one file, the lowest so far
             gpw = checkpoint.with_name("lowest_registry.gpw")
             point["gpw"] = save_wavefunctions(out.atoms.calc, gpw)
-            for p in done.values():
-                p.pop("gpw", None)
+            for other, p in done.items():
+                if other != offset:
+                    p.pop("gpw", None)
         write_json(checkpoint, {"points": list(done.values())})
     points = [{**({"energy_eV": None, "dft": skipped[o]} if o in skipped else {}),
                **{k: v for k, v in done[o].items() if k not in ("atoms", "key", "gpw")}}
