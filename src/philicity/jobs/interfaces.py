@@ -3,6 +3,7 @@ scan, relaxed interface, separated slabs and W_ad."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -254,8 +255,8 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
     unstrained = interfaces.unstrain(metal, np.asarray(scan["film_vectors_A"]))
     stage = iface_rec.get("interface_stage", "dft_relaxed")
     fields["interface_stage"] = stage
-    ml_calc = (calculators.make_calculator(ml["calculator"], "slab")
-               if stage == "dft_at_ml" else None)
+    # built at the first part that needs it: a resumed job whose parts are kept loads no model
+    ml_calc = functools.cache(lambda: calculators.make_calculator(ml["calculator"], "slab"))
     parts = {}
     for part, atoms in (("metal", metal), ("coating", coating),
                         ("metal_unstrained", unstrained)):
@@ -270,7 +271,7 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
                                   extra={"energy_initial_eV": _initial_energy(prev, part_dir)})
             continue
         if stage == "dft_at_ml":
-            out = _separated_at_ml(atoms, settings, options, ml_calc, ml, part_dir,
+            out = _separated_at_ml(atoms, settings, options, ml_calc(), ml, part_dir,
                                    checkpoint_dir / f"{part}_ml.traj",
                                    frozen=part != "metal_unstrained")
         elif settings["interface"]["relax_separated"]:
