@@ -10,6 +10,8 @@ tag 0 = fixed coating layers, 1 = free coating atoms, 2 = metal film.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from unittest import mock
 
 import numpy as np
 from ase import Atoms
@@ -18,6 +20,7 @@ from pymatgen.analysis.interfaces.coherent_interfaces import CoherentInterfaceBu
 from pymatgen.analysis.interfaces.zsl import ZSLGenerator
 from pymatgen.core import Structure
 from pymatgen.core.interface import Interface
+from pymatgen.core.surface import Slab
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from philicity.slabs import layer_index
@@ -66,6 +69,7 @@ def build_interfaces(
     coating_miller: tuple[int, int, int],
     *,
     coating_shift: float | None,
+    substrate_variant: Callable[[Slab], Slab] | None = None,
     max_area_A2: float,
     max_strain_pct: float,
     max_atoms: int,
@@ -78,7 +82,10 @@ def build_interfaces(
 
     ``coating_shift`` selects the coating termination (the ``shift`` of a pymatgen
     ``Slab`` from :func:`philicity.slabs.generate_terminations`); ``None`` keeps every
-    termination. ``film_thickness_A`` and ``substrate_thickness_A``: minimum thicknesses
+    termination. ``substrate_variant`` turns pymatgen's coating supercell of each match
+    into the screened termination (a flipped copy, a Tasker-II reconstruction:
+    :func:`philicity.slabs.candidate_terminations`), or returns None to skip the match.
+    ``film_thickness_A`` and ``substrate_thickness_A``: minimum thicknesses
     (angstrom; pymatgen's ``in_layers=False``). Returns dicts
     with the ``interface`` and its ``area_A2``, ``n_atoms``, ``strain_pct``,
     ``termination``, smallest first (atoms, then |strain|). Equivalent interfaces
@@ -109,9 +116,10 @@ def build_interfaces(
                              "is not among pymatgen's interface terminations")
     found, too_big, too_strained = [], [], []
     for term in terminations:
-        for iface in builder.get_interfaces(
-            term, gap=gap_A, vacuum_over_film=vacuum_A, film_thickness=film_thickness_A,
-            substrate_thickness=substrate_thickness_A, in_layers=False,
+        for iface in _interfaces(
+            builder, term, substrate_variant, gap=gap_A, vacuum_over_film=vacuum_A,
+            film_thickness=film_thickness_A, substrate_thickness=substrate_thickness_A,
+            in_layers=False,
         ):
             entry = {"interface": iface, "area_A2": interface_area(iface),
                      "n_atoms": len(iface), "strain_pct": film_strain_pct(iface),
@@ -132,6 +140,24 @@ def build_interfaces(
         raise InterfaceError("; ".join(reasons) or "pymatgen built no interface")
     found.sort(key=lambda e: (e["n_atoms"], abs(e["strain_pct"]), e["area_A2"]))
     return _unique(found)
+
+
+def _interfaces(builder: CoherentInterfaceBuilder, termination: tuple,
+                variant: Callable[[Slab], Slab | None] | None, **kwargs) -> list[Interface]:
+    """``builder.get_interfaces(termination, **kwargs)``, with ``variant`` applied to each
+    coating (substrate) supercell pymatgen makes inside it (``Interface.from_slabs`` is
+    wrapped while the interfaces are built). A match whose supercell has no such variant
+    (``variant`` returns None: e.g. one ion per layer, none to move) is left out."""
+    if variant is None:
+        return list(builder.get_interfaces(termination, **kwargs))
+    from_slabs = Interface.from_slabs
+
+    def with_variant(substrate_slab: Slab, film_slab: Slab, **kw) -> Interface | None:
+        changed = variant(substrate_slab)
+        return None if changed is None else from_slabs(changed, film_slab, **kw)
+
+    with mock.patch.object(Interface, "from_slabs", with_variant):
+        return [i for i in builder.get_interfaces(termination, **kwargs) if i is not None]
 
 
 def _same_shift(a: float, b: float, tol: float = 1e-3) -> bool:

@@ -10,19 +10,22 @@ from philicity.energetics import binding_energy, difference_to_baseline
 from philicity.wetting import contact_angle
 
 SITE_COLUMNS = ["coating", "formula", "miller", "termination", "site", "site_kind",
-                "E_b_atom_eV", "E_b_bulk_eV", "dft_stage", "ml_E_b_atom_eV", "flags"]
+                "E_b_atom_eV", "E_b_bulk_eV", "dft_stage", "ml_E_b_atom_eV", "flags",
+                "polar_termination"]
 RANKING_COLUMNS = ["rank", "coating", "formula", "miller", "best_site", "E_b_atom_eV",
                    "E_b_bulk_eV", "dE_vs_baseline_eV", "W_ad_J_m2", "theta_deg",
                    "wetting_regime", "score", "flags", "status", "settings_hash"]
 TERMINATION_COLUMNS = ["coating", "miller", "termination", "formula", "n_atoms",
                        "stoichiometric", "symmetric", "polar", "dipole_e_per_A",
-                       "polyanions_cut", "top_face", "gamma_J_m2", "chosen", "why", "status"]
+                       "polyanions_cut", "top_face", "gamma_J_m2", "chosen", "why", "status",
+                       "origin"]
 # the formula of :func:`score`, as the report prints it
 SCORE_FORMULA = "score = w_binding * (-dE_vs_baseline_eV) + w_wetting * cos(theta)"
 INTERFACE_COLUMNS = ["coating", "metal_miller", "coating_miller", "area_A2", "n_atoms",
                      "strain_pct", "registry", "W_ad_J_m2", "theta_deg", "wetting_regime",
                      "E_strain_J_m2", "flags", "W_sep_J_m2", "termination", "sigma_lv_J_m2",
-                     "metal_surface_energy_J_m2", "status", "interface_stage"]
+                     "metal_surface_energy_J_m2", "status", "interface_stage",
+                     "polar_termination"]
 
 
 def interface_rows(adhesions: list[dict], sigma_J_m2: float | None,
@@ -53,6 +56,7 @@ def interface_rows(adhesions: list[dict], sigma_J_m2: float | None,
             "status": status,
             # dft_relaxed, or dft_at_ml: DFT single points at ML geometries
             "interface_stage": rec.get("interface_stage", ""),
+            "polar_termination": bool(rec.get("polar_termination", False)),
         })
     df = pd.DataFrame(rows, columns=INTERFACE_COLUMNS)
     return df.sort_values(["coating", "coating_miller", "termination", "metal_miller"],
@@ -93,6 +97,8 @@ def site_rows(adsorbates: list[dict], formula: dict[str, str], e_atom: float,
             "dft_stage": rec.get("stage", "dft_relaxed"),
             "ml_E_b_atom_eV": rec.get("ml_E_b_atom_eV"),
             "flags": "; ".join(flags),
+            # on the least polar cut of a facet without a non-polar one (dipole-corrected)
+            "polar_termination": bool(rec.get("polar_termination", False)),
         })
     df = pd.DataFrame(rows, columns=SITE_COLUMNS)
     return df.sort_values(["coating", "miller", "termination", "site"], kind="stable",
@@ -166,6 +172,9 @@ def ranking(candidates: list[dict], table: pd.DataFrame, baseline_E_b_atom_eV: f
                  if baseline_E_b_atom_eV is not None else None)
             row.update(miller=b["miller"], best_site=b["site"], E_b_atom_eV=b["E_b_atom_eV"],
                        E_b_bulk_eV=b["E_b_bulk_eV"], dE_vs_baseline_eV=d, status="ok")
+            if b["polar_termination"]:
+                row["status"] = (f"ok, polar termination: ({b['miller']}) has no non-polar "
+                                 "cut; its least polar one, dipole-corrected")
         mine = interfaces[interfaces["coating"] == name]
         if name in best_iface.index:
             i = best_iface.loc[name]
@@ -247,7 +256,8 @@ def ranking_markdown(metal: str, ranked: pd.DataFrame, reference_miller: str,
 
 def termination_rows(records: list[dict]) -> pd.DataFrame:
     """One row per facet and termination of one coating (its terminations.json records):
-    what was cut, its polarity, broken polyanions, exposed face, surface energy (J/m^2,
+    what was cut (``origin``: a plain cut, ``flipped t<i>`` or ``tasker2 t<i>`` made from
+    cut i, or ``repaired``), its polarity, broken polyanions, exposed face, surface energy (J/m^2,
     where computed), and which was chosen and why; a failed facet is one row with the
     reason."""
     rows = []
@@ -258,8 +268,11 @@ def termination_rows(records: list[dict]) -> pd.DataFrame:
             continue
         for t in rec["terminations"]:
             chosen = t["index"] in rec["selected"]
+            origin = t.get("origin", "cut")
             rows.append({"coating": rec["name"], "miller": rec["miller"],
                          "termination": t["index"], "status": "ok", "chosen": chosen,
                          "why": rec.get("why", "") if chosen else "",
+                         "origin": origin if origin in ("cut", "repaired")
+                         else f"{origin} t{t['source']}",
                          **{k: t.get(k) for k in TERMINATION_COLUMNS[3:12]}})
     return pd.DataFrame(rows, columns=TERMINATION_COLUMNS)

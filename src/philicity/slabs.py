@@ -7,6 +7,7 @@ Tags follow the fairchem convention: 0 fixed substrate, 1 free substrate,
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from ase import Atoms
@@ -219,6 +220,12 @@ def choice_reason(terminations: list[dict], selected: list[int], choice: str | i
         return "the only cut"
     chosen = next(t for t in terminations if t["index"] == selected[0])
     words = []
+    origin = chosen.get("origin", "cut")
+    if origin == "tasker2":
+        words.append(f"every plain cut polar: a Tasker-II reconstruction of cut "
+                     f"{chosen['source']}")
+    elif origin == "flipped":
+        words.append(f"cut {chosen['source']} upside down")
     if not chosen.get("polar"):
         words.append("non-polar")
     elif all(t.get("polar") for t in terminations):
@@ -244,14 +251,18 @@ def oxidation_states(bulk: Structure, given: dict[str, float] | None = None
     """Formal oxidation state of each element of ``bulk``: ``given`` (a sidecar's
     ``oxidation_states``), else pymatgen's most likely guess. Empty for a metal or alloy
     (every element a metal: surface polarity does not apply) or when pymatgen has no
-    guess; pymatgen's ``Slab.is_polar`` then sees no charges either."""
+    guess, or when its guess has fractional charges (a metallic or covalent compound such
+    as LiC6, whose surfaces formal charges do not describe); pymatgen's ``Slab.is_polar``
+    then sees no charges either."""
     if given:
         return {str(k): float(v) for k, v in given.items()}
     comp = bulk.composition.reduced_composition
     if all(e.is_metal for e in comp.elements):
         return {}
     guesses = comp.oxi_state_guesses()
-    return {str(k): float(v) for k, v in guesses[0].items()} if guesses else {}
+    if not guesses or any(abs(v - round(v)) > 1e-6 for v in guesses[0].values()):
+        return {}  # no guess, or fractional charges (LiC6: C -1/6): not an ionic crystal
+    return {str(k): float(v) for k, v in guesses[0].items()}
 
 
 def _polyanion_oxygens(structure: Structure) -> list[int]:
@@ -291,3 +302,125 @@ def termination_properties(slab, bulk: Structure, oxidation: dict[str, float],
             "polar": abs(dipole) > POLAR_DIPOLE_E_PER_A,
             "polyanions_cut": sum(n < full for n in _polyanion_oxygens(slab)),
             "top_face": top.reduced_formula}
+
+
+def layer_fingerprint(slab, layer_tolerance_A: float) -> tuple:
+    """The slab's layers from the top face down: each layer's composition and its depth
+    below the top (angstrom, 0.1 A). Two cuts with equal fingerprints expose the same
+    faces in the same stacking (used to drop a flipped copy that is already a cut)."""
+    heights = np.array([np.dot(s.coords, slab.normal) for s in slab])
+    layers = layer_index(-heights, layer_tolerance_A)  # 0 = the top layer
+    top = heights.max()
+    out = []
+    for k in range(int(layers.max()) + 1):
+        members = np.flatnonzero(layers == k)
+        symbols = sorted(slab[int(i)].specie.symbol for i in members)
+        out.append((tuple(symbols), round(float(top - heights[members].mean()), 1)))
+    return tuple(out)
+
+
+def flipped(slab):
+    """The slab upside down: its mirror image through its mid-plane, so the face that was
+    at the bottom is exposed on top (a mirror image has the same energies). A pymatgen
+    ``Slab`` on the same lattice."""
+    from pymatgen.core.surface import Slab
+
+    n = np.asarray(slab.normal, dtype=float)
+    cart = slab.cart_coords
+    heights = cart @ n
+    mid = 0.5 * (heights.max() + heights.min())
+    mirrored = cart - 2.0 * np.outer(heights - mid, n)
+    return Slab(slab.lattice, slab.species_and_occu, mirrored, slab.miller_index,
+                slab.oriented_unit_cell, slab.shift, slab.scale_factor,
+                coords_are_cartesian=True, to_unit_cell=True, reorient_lattice=False,
+                site_properties=slab.site_properties)
+
+
+def tasker2_variants(slab, oxidation: dict[str, float], bulk: Structure,
+                     layer_tolerance_A: float) -> list:
+    """Tasker-II reconstructions of a polar cut (pymatgen ``Slab.get_tasker2_slabs``: half
+    of the outermost ions moved to the other face) that are not polar, as pymatgen
+    ``Slab`` objects without oxidation states. Empty without ``oxidation`` or when pymatgen
+    cannot reconstruct the cut."""
+    if not oxidation:
+        return []
+    charged = slab.copy()
+    charged.add_oxidation_state_by_element(oxidation)
+    try:
+        with warnings.catch_warnings():  # "odd number of sites to divide": none to move
+            warnings.simplefilter("ignore", UserWarning)
+            found = charged.get_tasker2_slabs()
+    except (ValueError, IndexError, ZeroDivisionError):
+        return []
+    out = []
+    for s in found:
+        s.remove_oxidation_states()
+        if not termination_properties(s, bulk, oxidation, layer_tolerance_A)["polar"]:
+            out.append(s)
+    return out
+
+
+def polyanion_bonds(bulk: Structure) -> dict[tuple[str, str], float]:
+    """pymatgen's ``bonds`` for ``SlabGenerator.get_slabs``: every polyanion centre of
+    ``bulk`` bonded to oxygen within POLYANION_BOND_A (empty without oxygen)."""
+    symbols = {e.symbol for e in bulk.composition.elements}
+    if "O" not in symbols:
+        return {}
+    return {(c, "O"): POLYANION_BOND_A for c in POLYANION_CENTRES if c in symbols}
+
+
+def candidate_terminations(bulk: Structure, miller: tuple[int, int, int],
+                           min_thickness_A: float, vacuum_A: float,
+                           oxidation: dict[str, float], layer_tolerance_A: float
+                           ) -> list[tuple]:
+    """Every termination of one facet worth considering, as ``(slab, origin)``: pymatgen
+    ``Slab`` objects (orthogonal c) and where they come from, ``{"kind": k, "source": i}``:
+
+    - ``cut``: SlabGenerator's plain cuts (:func:`generate_terminations`, same order and
+      indices as before variants existed);
+    - ``flipped``: the flipped copy (:func:`flipped`) of each asymmetric cut ``source``,
+      unless a cut already exposes the same stacking (:func:`layer_fingerprint`: in a
+      centrosymmetric crystal the bottom face of one cut is the top face of another);
+    - ``repaired``: where every plain cut breaks a polyanion, pymatgen's cuts with the
+      polyanion bonds kept (``get_slabs(bonds=..., repair=True)``);
+    - ``tasker2``: where every candidate so far is polar, the non-polar Tasker-II
+      reconstructions (:func:`tasker2_variants`) of each cut ``source``.
+    """
+    plain = generate_terminations(bulk, miller, min_thickness_A, vacuum_A)
+    out = [(s, {"kind": "cut", "source": i}) for i, s in enumerate(plain)]
+    seen = {layer_fingerprint(s, layer_tolerance_A) for s in plain}
+
+    def add(slab, kind: str, source: int | None) -> None:
+        key = layer_fingerprint(slab, layer_tolerance_A)
+        if key not in seen:
+            seen.add(key)
+            out.append((slab, {"kind": kind, "source": source}))
+
+    for i, s in enumerate(plain):
+        if not s.is_symmetric():
+            add(flipped(s), "flipped", i)
+    bonds = polyanion_bonds(bulk)
+    props = [termination_properties(s, bulk, oxidation, layer_tolerance_A) for s, _ in out]
+    if bonds and all(p["polyanions_cut"] for p in props):
+        gen = SlabGenerator(bulk, miller, min_slab_size=min_thickness_A,
+                            min_vacuum_size=vacuum_A, center_slab=True, primitive=True,
+                            lll_reduce=True, reorient_lattice=True)
+        for s in gen.get_slabs(bonds=bonds, repair=True, tol=0.1):
+            add(s.get_orthogonal_c_slab(), "repaired", None)
+        props = [termination_properties(s, bulk, oxidation, layer_tolerance_A)
+                 for s, _ in out]
+    if oxidation and all(p["polar"] for p in props):
+        for i, s in enumerate(plain):
+            for t in tasker2_variants(s, oxidation, bulk, layer_tolerance_A):
+                add(t, "tasker2", i)
+    return out
+
+
+def same_variant(slab, entry: dict, bulk: Structure, oxidation: dict[str, float],
+                 layer_tolerance_A: float) -> bool:
+    """Whether ``slab`` (cut another way, e.g. by pymatgen's interface builder) has the
+    recorded termination ``entry``'s polarity, intact polyanions and exposed face."""
+    p = termination_properties(slab, bulk, oxidation, layer_tolerance_A)
+    return (p["polar"] == entry.get("polar", False)
+            and p["polyanions_cut"] == entry.get("polyanions_cut", 0)
+            and p["top_face"] == entry.get("top_face", p["top_face"]))

@@ -88,3 +88,43 @@ def test_tagged_atoms_separate_and_unstrain(na_on_al):
     # the film at its own lattice: Na-Na nearest distance of bcc Na, a sqrt(3) / 2
     d = free.get_all_distances(mic=True)
     assert d[d > 0.1].min() == pytest.approx(4.2906 * np.sqrt(3) / 2, abs=0.05)
+
+
+def test_polar_termination_tasker2_substrate_in_the_interface(request):
+    """Na(100) on the chosen Na2CO3(001) termination (every plain cut polar; a Tasker-II
+    reconstruction is not): the interface's coating is that reconstruction (non-polar,
+    Na on top, every CO3 whole), not pymatgen's polar cut."""
+    from philicity.jobs.interfaces import _substrate_variant
+
+    root = request.config.rootpath
+    na = structures.read_structure(root / "structures/anodes/Na.cif")
+    bulk = structures.read_structure(root / "structures/coatings/Na2CO3.cif")
+    ox = slabs.oxidation_states(bulk)
+    found = slabs.candidate_terminations(bulk, (0, 0, 1), 5.0, 10.0, ox, 0.5)
+    i, (slab, origin) = next((i, f) for i, f in enumerate(found) if f[1]["kind"] == "tasker2")
+    entry = {"index": i, "origin": "tasker2", "source": origin["source"],
+             **slabs.termination_properties(slab, bulk, ox, 0.5)}
+    shift = slabs.generate_terminations(bulk, (0, 0, 1), 5.0, 10.0)[origin["source"]].shift
+    bounds = {**BOUNDS, "max_area_A2": 100.0, "max_strain_pct": 10.0, "max_atoms": 120}
+    plain = interfaces.build_interfaces(na, (1, 0, 0), bulk, (0, 0, 1), coating_shift=shift,
+                                        **bounds)
+    built = interfaces.build_interfaces(na, (1, 0, 0), bulk, (0, 0, 1), coating_shift=shift,
+                                        substrate_variant=_substrate_variant(entry, bulk, ox,
+                                                                             0.5),
+                                        **bounds)
+    assert built
+
+    def faces(iface) -> tuple[set[str], float]:
+        """Top-face elements of the coating and its dipole per area (e/A, formal charges;
+        the slab is neutral, so the origin does not matter)."""
+        sub = iface.substrate
+        z = sub.cart_coords[:, 2]
+        top = {s.specie.symbol for s, h in zip(sub, z, strict=True) if h > z.max() - 0.5}
+        charges = np.array([ox[s.specie.symbol] for s in sub])
+        assert abs(charges.sum()) < 1e-9
+        return top, float(charges @ z) / interfaces.interface_area(iface)
+
+    top, dipole = faces(built[0]["interface"])
+    assert top == {"Na"} and abs(dipole) < 1e-3
+    assert abs(faces(plain[0]["interface"])[1]) > 0.1  # pymatgen's own cut: polar
+    assert built[0]["interface"].film.composition.reduced_formula == "Na"

@@ -159,3 +159,24 @@ def test_termination_rows_show_every_cut_the_chosen_one_and_why():
     assert table["why"].tolist()[:2] == ["", "every cut polar: the least polar"]
     assert table.loc[1, "gamma_J_m2"] == 0.4 and table.loc[1, "top_face"] == "Na"
     assert table.loc[2, "status"] == "failed: too big"
+
+
+def test_polar_termination_rows_are_flagged_and_ranked_with_a_word():
+    """A site on a polar termination (its facet has no non-polar cut) is ranked, marked in
+    the sites table and named in the ranking's status; its calculations carry the dipole
+    correction."""
+    from philicity.jobs.dft import calc_settings
+    from philicity.jobs.records import termination_options
+
+    polar = {**_site("Li2O", "t0-hollow0", -12.0), "polar_termination": True}
+    table = ranking.site_rows([polar, _site("Ag", "t0-hollow0", -12.2)], {}, -0.2, -1.3)
+    assert table.set_index("coating")["polar_termination"].to_dict() == {"Li2O": True,
+                                                                         "Ag": False}
+    out = ranking.ranking([{"name": "Li2O", "status": "ok"}, {"name": "Ag", "status": "ok"}],
+                          table, -1.5, W, "h").set_index("coating")
+    assert out.loc["Li2O", "status"].startswith("ok, polar termination: (100) has no non-polar")
+    assert out.loc["Li2O", "rank"] == 2 and out.loc["Ag", "status"] == "ok"
+    settings = {"calculator": {"dipole_correction": False, "spinpol": False}}
+    assert calc_settings(settings, termination_options(None, True))["dipole_correction"]
+    assert termination_options({"magmoms": {}}, False) == {"magmoms": {}}
+    assert not calc_settings(settings, termination_options(None, False))["dipole_correction"]

@@ -128,6 +128,10 @@ def test_termination_oxidation_states_guessed_given_or_none_for_metals(root):
     vn = structures.read_structure(root / "structures/coatings/VN.cif")
     assert slabs.oxidation_states(vn) == {"V": 3.0, "N": -3.0}
     assert slabs.oxidation_states(vn, {"V": 2, "N": -2}) == {"V": 2.0, "N": -2.0}
+    # pymatgen's guess for LiC6 is Li+1 C-1/6: a metal, not an ionic crystal (a Tasker-II
+    # "reconstruction" of it splits a graphene sheet in two)
+    lic6 = structures.read_structure(root / "structures/coatings/LiC6.cif")
+    assert slabs.oxidation_states(lic6) == {}
 
 
 def test_termination_properties_count_the_carbonates_a_cut_breaks(root):
@@ -170,11 +174,67 @@ def test_metal_and_rocksalt_001_terminations_are_chosen_as_before(root, name, mi
     lowest surface energy decides, as it did before polarity was recorded."""
     bulk = structures.read_structure(root / f"structures/coatings/{name}.cif")
     ox = slabs.oxidation_states(bulk)
+    found = slabs.candidate_terminations(bulk, miller, 5.0, 10.0, ox, 0.5)
+    plain = slabs.generate_terminations(bulk, miller, 5.0, 10.0)
+    # the plain cuts keep their indices; no Tasker-II or repaired cut is added
+    assert [o for _, o in found[:len(plain)]] == [{"kind": "cut", "source": i}
+                                                  for i in range(len(plain))]
+    assert {o["kind"] for _, o in found} <= {"cut", "flipped"}
     cuts = [{"index": i, "stoichiometric": True,
              **slabs.termination_properties(s, bulk, ox, 0.5)}
-            for i, s in enumerate(slabs.generate_terminations(bulk, miller, 5.0, 10.0))]
+            for i, (s, _) in enumerate(found)]
     assert not any(c["polar"] or c["polyanions_cut"] for c in cuts)
     assert slabs.terminations_to_compare(cuts) == [c["index"] for c in cuts]
+
+
+def _wurtzite_zno():
+    from pymatgen.core import Lattice, Structure
+
+    return Structure.from_spacegroup("P6_3mc", Lattice.hexagonal(3.25, 5.21), ["Zn", "O"],
+                                     [[1 / 3, 2 / 3, 0], [1 / 3, 2 / 3, 0.382]])
+
+
+def test_flipped_termination_copies_of_an_asymmetric_slab():
+    """Wurtzite ZnO(001) is not centrosymmetric: each cut has a Zn face and an O face, and
+    its flipped copy exposes the other one, with the dipole reversed."""
+    zno = _wurtzite_zno()
+    ox = slabs.oxidation_states(zno)
+    found = slabs.candidate_terminations(zno, (0, 0, 1), 5.0, 10.0, ox, 0.3)
+    cuts = [(s, o) for s, o in found if o["kind"] == "cut"]
+    flips = [(s, o) for s, o in found if o["kind"] == "flipped"]
+    assert cuts and len(flips) == len(cuts)
+    for slab, origin in flips:
+        source = slabs.termination_properties(cuts[origin["source"]][0], zno, ox, 0.3)
+        mine = slabs.termination_properties(slab, zno, ox, 0.3)
+        assert not source["symmetric"]
+        assert mine["dipole_e_per_A"] == pytest.approx(-source["dipole_e_per_A"], abs=1e-4)
+        assert {mine["top_face"], source["top_face"]} == {"Zn", "O2"}
+        assert len(slab) == len(cuts[origin["source"]][0])
+    # a symmetric slab has no flipped copy: NaCl(100)
+    nacl = _rocksalt()
+    assert [o["kind"] for _, o in slabs.candidate_terminations(
+        nacl, (1, 0, 0), 8.0, 10.0, slabs.oxidation_states(nacl), 0.5)] == ["cut"]
+
+
+def test_polar_termination_na2co3_001_chosen_non_polar_with_whole_carbonates(root):
+    """Every plain cut of Na2CO3(001) is polar; a Tasker-II reconstruction of the cut with
+    Na on top is not, keeps every CO3 group whole, is stoichiometric, and is chosen."""
+    bulk = structures.read_structure(root / "structures/coatings/Na2CO3.cif")
+    ox = slabs.oxidation_states(bulk)
+    found = slabs.candidate_terminations(bulk, (0, 0, 1), 5.0, 10.0, ox, 0.5)
+    entries = [{"index": i, "origin": o["kind"], "source": o["source"],
+                "stoichiometric": slabs.is_stoichiometric(slabs.to_atoms(s), bulk),
+                **slabs.termination_properties(s, bulk, ox, 0.5)}
+               for i, (s, o) in enumerate(found)]
+    assert all(e["polar"] for e in entries if e["origin"] != "tasker2")
+    (chosen,) = slabs.choose_termination(entries, "lowest_energy")
+    best = entries[chosen]
+    assert best["origin"] == "tasker2" and not best["polar"]
+    assert best["polyanions_cut"] == 0 and best["stoichiometric"]
+    assert best["top_face"] == "Na"
+    assert slabs.terminations_to_compare(entries) == [chosen]  # no DFT needed to choose
+    assert slabs.choice_reason(entries, [chosen], "lowest_energy").startswith(
+        "every plain cut polar: a Tasker-II reconstruction of cut")
 
 
 def test_termination_choice_reason_in_words():

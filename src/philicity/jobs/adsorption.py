@@ -32,6 +32,7 @@ from philicity.jobs.records import (
     record,
     structure_of,
     termination_of,
+    termination_options,
     upstream_failure,
     write_failed,
 )
@@ -57,6 +58,7 @@ def prescreen_sites(terminations_json: str | Path, sites_json: str | Path,
     if reason := upstream_failure(clean_slab=clean_rec):
         return write_failed(out_json, rec, reason)
     clean = _relaxed_clean(terms, clean_dir, termination)
+    options = termination_options(options, termination_of(terms, termination).get("polar"))
     ml_calc = calculators.make_calculator(ml["calculator"], "slab")
     gpaw = settings["calculator"]["name"] == "gpaw"
 
@@ -104,8 +106,11 @@ def relax_adsorbate(terminations_json: str | Path, sites_json: str | Path,
     site = next(s for s in site_list["sites"] if s["id"] == site_id)
     all_sites = site_list["all_sites"].get(str(site["termination"]), [])
     clean_rec = read_json(Path(clean_dir) / "record.json")
+    polar = bool(termination_of(terms, site["termination"]).get("polar"))
+    options = termination_options(options, polar)
     fields = {"name": terms["name"], "miller": terms["miller"], "metal": metal,
-              "termination": site["termination"], "site": site_id, "site_kind": site["kind"]}
+              "termination": site["termination"], "site": site_id, "site_kind": site["kind"],
+              "polar_termination": polar}
     pre = read_json(prescreen_json) if prescreen_json is not None else {"status": "ok"}
     if reason := upstream_failure(clean_slab=clean_rec, ML_prescreen=pre):
         return write_failed(outdir / "record.json", record("adsorbate", None, settings,

@@ -23,10 +23,13 @@ from philicity.relax import Outcome, relax, single_point
 
 
 def calc_settings(settings: dict, options: dict | None = None) -> dict:
-    """Calculator settings for one candidate: magnetic moments switch spin on."""
+    """Calculator settings for one candidate: magnetic moments switch spin on, a polar
+    termination (``options["polar_termination"]``) the dipole correction."""
     calc = copy.deepcopy(settings["calculator"])
     if options and options.get("magmoms"):
         calc["spinpol"] = True
+    if options and options.get("polar_termination"):
+        calc["dipole_correction"] = True
     return calc
 
 
@@ -141,7 +144,7 @@ def relax_structure(atoms: Atoms, settings: dict, options: dict | None, outdir: 
     def run(safer: dict, attempt: int) -> Outcome:
         kept = [p for p in (state, restart) if p is not None and Path(p).exists()]
         if kept and attempt == 0:  # the killed run's last frame, else the single point
-            calc = calculators.restart_calculator(kept[0], txt=outdir / "calc.txt")
+            calc = calculators.restart_calculator(kept[0], safer, txt=outdir / "calc.txt")
         else:
             calc = calculators.make_calculator(safer, kind, txt=outdir / "calc.txt")
         return relax(atoms, calc, fmax_eV_A or rx["fmax_eV_A"], rx["steps"], checkpoint,

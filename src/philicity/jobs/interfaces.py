@@ -39,6 +39,8 @@ from philicity.jobs.records import (
     finish,
     record,
     structure_of,
+    termination_of,
+    termination_options,
     upstream_failure,
     write_failed,
 )
@@ -80,11 +82,17 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
     raw = slabs.generate_terminations(coating, slabs.str_to_miller(terms["miller"]),
                                       settings["slab"]["min_thickness_A"],
                                       settings["slab"]["vacuum_A"])
+    entry = termination_of(terms, termination)
+    rec["polar_termination"] = bool(entry.get("polar"))
+    options = termination_options(options, rec["polar_termination"])
     try:
+        variant = _substrate_variant(entry, coating, terms.get("oxidation_states", {}),
+                                     settings["slab"]["layer_tolerance_A"])
         found = interfaces.build_interfaces(
             metal_bulk, slabs.str_to_miller(metal_miller), coating,
-            slabs.str_to_miller(terms["miller"]), coating_shift=raw[termination].shift,
-            **interfaces.settings_bounds(ic))
+            slabs.str_to_miller(terms["miller"]),
+            coating_shift=raw[entry.get("source", termination)].shift,
+            substrate_variant=variant, **interfaces.settings_bounds(ic))
     except interfaces.InterfaceError as exc:
         return write_failed(out_json, rec, f"{metal}({metal_miller}) on {terms['name']}"
                             f"({terms['miller']}): {exc}", status="no_match")
@@ -184,6 +192,29 @@ def interface_stage(settings: dict, ml: dict | None) -> str:
         "dft_relaxed"
 
 
+def _substrate_variant(entry: dict, coating, oxidation: dict, layer_tolerance_A: float):
+    """How pymatgen's coating supercell of an interface becomes termination ``entry``:
+    as it is (a plain cut), flipped, or reconstructed (Tasker II) the way whose polarity,
+    polyanions and exposed face match the record (None where the supercell has none).
+    Raises InterfaceError for a repaired cut (pymatgen's interface builder cannot repair
+    bonds)."""
+    origin = entry.get("origin", "cut")
+    if origin == "cut":
+        return None
+    if origin == "flipped":
+        return slabs.flipped
+    if origin != "tasker2":
+        raise interfaces.InterfaceError(f"termination {entry['index']} is a {origin} cut, "
+                                        "which pymatgen's interface builder cannot build")
+
+    def reconstructed(slab):  # None: this supercell has no such reconstruction
+        for candidate in slabs.tasker2_variants(slab, oxidation, coating, layer_tolerance_A):
+            if slabs.same_variant(candidate, entry, coating, oxidation, layer_tolerance_A):
+                return candidate
+        return None
+    return reconstructed
+
+
 def relax_interface(scan_json: str | Path, settings: dict, outdir: str | Path,
                     checkpoint: str | Path, options: dict | None = None) -> InterfaceRecord:
     """Relax the lowest-energy registry of the scan (bottom coating layers fixed); under
@@ -202,6 +233,7 @@ def relax_interface(scan_json: str | Path, settings: dict, outdir: str | Path,
                      scf_converged=scan["scf_converged"], relax_converged=None, steps=0)
         return finish(outdir, rec, jsonio.decode(scan["atoms"]))
     hessian = load_hessian(scan.get("hessian"))
+    options = termination_options(options, scan.get("polar_termination", False))
     outcome = relax_structure(jsonio.decode(scan["atoms"]), settings, options, outdir,
                               checkpoint, restart=scan.get("gpw"), hessian=hessian)
     rec = record("interface", outcome, settings, **fields,
@@ -243,6 +275,8 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
     fields = {k: scan[k] for k in keys}
     fields.update({k: scan.get(k) for k in ("area_A2", "n_atoms", "strain_pct", "registry",
                                             "n_metal", "n_coating", "scan")})
+    fields["polar_termination"] = scan.get("polar_termination", False)
+    options = termination_options(options, fields["polar_termination"])
     if iface_rec["status"] != "ok":  # failed, or no_match: passed on as it is
         return finish(outdir, record("adhesion", None, settings, **fields,
                                      status=iface_rec["status"], reason=iface_rec["reason"]),

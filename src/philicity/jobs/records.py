@@ -270,6 +270,14 @@ def termination_of(terminations: dict, index: int) -> dict:
     return next(t for t in terminations["terminations"] if t["index"] == index)
 
 
+def termination_options(options: dict | None, polar: bool) -> dict | None:
+    """A candidate's options for the calculations on one termination: on a polar one
+    (screened because the facet has no other, or by ``termination: all``) they carry
+    ``polar_termination``, which switches the dipole correction on
+    (``jobs.dft.calc_settings``) and flags the rows that use it."""
+    return {**(options or {}), "polar_termination": True} if polar else options
+
+
 def write_crash_records(rule: str, exc: BaseException, failure: dict) -> None:
     """A failed record in each of a crashed job's JSON outputs (``failure["records"]``),
     with the candidate's file, the wildcards (``failure["fields"]``) and the reason, so the

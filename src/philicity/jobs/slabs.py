@@ -28,6 +28,7 @@ from philicity.jobs.records import (
     finish,
     record,
     termination_of,
+    termination_options,
     upstream_failure,
     write_failed,
 )
@@ -55,7 +56,11 @@ def select_termination(candidate_json: str | Path, structure_path: str | Path,
         bulk = bulk_structure(structure_path)
         hkl = slabs.str_to_miller(miller)
         slabs.check_slab_size(bulk, hkl, sl["min_thickness_A"], sl["max_atoms"])
-        raw = slabs.generate_terminations(bulk, hkl, sl["min_thickness_A"], sl["vacuum_A"])
+        oxidation = slabs.oxidation_states(bulk, options.get("oxidation_states"))
+        found = slabs.candidate_terminations(bulk, hkl, sl["min_thickness_A"],
+                                             sl["vacuum_A"], oxidation,
+                                             sl["layer_tolerance_A"])
+        raw = [slab for slab, _ in found]
         built = [slabs.finish_slab(s, sl["min_lateral_A"], sl["fixed_layers"],
                                    sl["layer_tolerance_A"], sl["max_atoms"]) for s in raw]
         if isinstance(choice, int):  # before any DFT: does the facet have it?
@@ -64,16 +69,16 @@ def select_termination(candidate_json: str | Path, structure_path: str | Path,
         return write_failed(out_json, rec, str(exc))
     except (slabs.SlabError, ValueError) as exc:
         return write_failed(out_json, rec, f"{structure_path}: miller ({miller}): {exc}")
-    oxidation = slabs.oxidation_states(bulk, options.get("oxidation_states"))
     rec["oxidation_states"] = oxidation
     rec["terminations"] = [
-        {"index": i, "formula": slab.get_chemical_formula(), "n_atoms": len(slab),
+        {"index": i, "origin": origin["kind"], "source": origin["source"],
+         "formula": slab.get_chemical_formula(), "n_atoms": len(slab),
          "n_layers": slab.info["n_layers"], "repeat": slab.info["repeat"],
          "area_A2": slabs.surface_area(slab),
          "stoichiometric": slabs.is_stoichiometric(slab, bulk),
          **slabs.termination_properties(raw[i], bulk, oxidation, sl["layer_tolerance_A"]),
          "atoms": jsonio.encode(slab)}
-        for i, slab in enumerate(built)]
+        for i, (slab, (_, origin)) in enumerate(zip(built, found, strict=True))]
     # surface energies (DFT) only where they decide: among the cuts tied on polarity,
     # polyanions and stoichiometry
     compare = slabs.terminations_to_compare(rec["terminations"])
@@ -89,10 +94,16 @@ def select_termination(candidate_json: str | Path, structure_path: str | Path,
         if e_bulk_atom is None or entry["index"] not in compare:
             continue
         i = entry["index"]
+        source = rec["terminations"][entry["source"]] if entry["origin"] == "flipped" else {}
+        if "E_single_point_eV" in source:  # a mirror image: the same energy
+            entry["E_single_point_eV"] = source["E_single_point_eV"]
+            entry["gamma_J_m2"] = source["gamma_J_m2"]
+            continue
+        opts = termination_options(options, entry["polar"])
         energy = kept_energy(
-            out_json.with_name(f"t{i}_single_point.json"), slab, settings, options,
-            lambda slab=slab, i=i: slab_single_point(
-                slab, settings, options, out_json.with_name(f"t{i}_calc.txt"),
+            out_json.with_name(f"t{i}_single_point.json"), slab, settings, opts,
+            lambda slab=slab, i=i, opts=opts: slab_single_point(
+                slab, settings, opts, out_json.with_name(f"t{i}_calc.txt"),
                 forces=False).energy_eV)
         entry["E_single_point_eV"] = energy
         entry["gamma_J_m2"] = (energetics.surface_energy(
@@ -137,6 +148,8 @@ def relax_clean_slab(terminations_json: str | Path, termination: int, settings: 
     terms = read_json(terminations_json)
     entry = termination_of(terms, termination)
     atoms = jsonio.decode(entry["atoms"])
+    polar = bool(entry.get("polar"))
+    options = termination_options(options, polar)
     hessian = None
     if ml is not None:  # the model is loaded only if its Hessian is not saved yet
         hessian = load_hessian(ml_hessian_file(
@@ -145,7 +158,8 @@ def relax_clean_slab(terminations_json: str | Path, termination: int, settings: 
     outcome = relax_structure(atoms, settings, options, outdir, checkpoint, hessian=hessian)
     rec = record("clean_slab", outcome, settings, name=terms["name"], miller=terms["miller"],
                  termination=termination, area_A2=entry["area_A2"],
-                 initial_hessian="default" if hessian is None else "ml")
+                 initial_hessian="default" if hessian is None else "ml",
+                 polar_termination=polar)
     if outcome.energy_eV is None:
         rec.update(status="failed", reason="clean slab SCF did not converge")
     return finish(outdir, rec, outcome.atoms, checkpoint)
