@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from ase import Atoms
-from ase.calculators.calculator import Calculator
+from ase.calculators.calculator import Calculator, all_changes
 
 System = Literal["bulk", "slab", "atom"]
 
@@ -80,6 +81,56 @@ def _ml_calculator(name: str, model: str | None) -> Calculator:
         ) from exc
 
 
+class DispersionCorrected(Calculator):
+    """A DFT calculator plus a pairwise dispersion correction (DFT-D3): energy, free
+    energy, forces and stress are the sums, ``results["dispersion_energy"]`` the
+    correction's share (eV). Everything else (SCF iterations, magnetic moment, writing the
+    wave functions) is the DFT calculator's own."""
+
+    implemented_properties = ["energy", "free_energy", "forces", "stress"]
+
+    def __init__(self, dft: Calculator, dispersion: Calculator):
+        super().__init__()
+        self.dft = dft
+        self.dispersion = dispersion
+
+    def __getattr__(self, name: str):  # only for names this class lacks
+        if name in ("dft", "dispersion"):
+            raise AttributeError(name)
+        return getattr(self.dft, name)
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        wanted = ["energy", "forces", *(["stress"] if "stress" in properties else [])]
+        d3 = {p: np.asarray(self.dispersion.get_property(p, self.atoms)) for p in wanted}
+        for p in wanted:
+            self.results[p] = np.asarray(self.dft.get_property(p, self.atoms)) + d3[p]
+        self.results["energy"] = float(self.results["energy"])
+        try:
+            free = self.dft.get_property("free_energy", self.atoms)
+        except Exception:  # a calculator without smearing (EMT): the energy
+            free = self.results["energy"] - float(d3["energy"])
+        self.results["free_energy"] = float(free) + float(d3["energy"])
+        self.results["dispersion_energy"] = float(d3["energy"])
+
+    def get_magnetic_moment(self, atoms=None) -> float:
+        return self.dft.get_magnetic_moment(atoms)
+
+
+def with_dispersion(calc: Calculator, settings: dict) -> Calculator:
+    """``calc`` with the configured ``dispersion`` (``none`` or ``d3bj``: Grimme's D3 with
+    Becke-Johnson damping for the configured ``xc``, parameters inside the ``dftd3``
+    wheel)."""
+    method = settings.get("dispersion", "none")
+    if method == "none":
+        return calc
+    if method != "d3bj":
+        raise ValueError(f"unknown dispersion {method!r}; choose none or d3bj")
+    from dftd3.ase import DFTD3
+
+    return DispersionCorrected(calc, DFTD3(method=settings.get("xc", "PBE"), damping="d3bj"))
+
+
 def kpoints(settings: dict) -> dict:
     """GPAW's ``kpts`` for a periodic system: a Gamma-centred Monkhorst-Pack mesh of
     ``kpt_density`` points per reciprocal angstrom along each periodic direction
@@ -104,7 +155,7 @@ def make_calculator(
     if name == "emt":
         from ase.calculators.emt import EMT
 
-        return EMT()
+        return with_dispersion(EMT(), settings)
     if name in ML_DEFAULT_MODELS:
         return _ml_calculator(name, settings.get("model"))
     if name != "gpaw":
@@ -145,16 +196,18 @@ def make_calculator(
         kwargs["nbands"] = settings["nbands"]
     if settings.get("parallel"):
         kwargs["parallel"] = settings["parallel"]
-    return GPAW(**kwargs)
+    return with_dispersion(GPAW(**kwargs), settings)
 
 
-def restart_calculator(gpw: str | Path, txt: str | Path | None = None) -> Calculator:
+def restart_calculator(gpw: str | Path, settings: dict,
+                       txt: str | Path | None = None) -> Calculator:
     """A GPAW calculator restored from a ``.gpw`` file written with ``mode='all'``: its
     wave functions and density start the next SCF, and the stored results are reused
-    while the atoms do not move. ``calc.atoms`` holds the stored positions."""
+    while the atoms do not move (with the configured dispersion correction added)."""
     from gpaw import GPAW
 
-    return GPAW(str(gpw), txt=str(txt) if txt is not None else None)
+    return with_dispersion(GPAW(str(gpw), txt=str(txt) if txt is not None else None),
+                           settings)
 
 
 def safer_settings(settings: dict, attempt: int) -> dict:

@@ -185,6 +185,9 @@ def settings(config: dict, schema: dict | None = None) -> dict:
 # Keys that change how a result is reached, not the result: left out of the hash.
 # (The top-level ``parallel`` section, ranks and launcher, is no setting at all.)
 UNHASHED = {"calculator": ("scf_retries", "parallel")}
+# Keys added after screens were run, left out of the hash at the value that reproduces
+# those screens, so that their results keep their settings hash (and are not recomputed).
+HASHED_UNLESS = {"calculator": {"dispersion": "none"}}
 
 
 def load(path: str | Path, preset: str | None = None) -> tuple[dict, dict]:
@@ -215,6 +218,9 @@ def settings_hash(settings_: dict, sections: tuple[str, ...] = INTERFACE_SECTION
         value = settings_[k]
         if k in UNHASHED and isinstance(value, dict):
             value = {key: v for key, v in value.items() if key not in UNHASHED[k]}
+        if k in HASHED_UNLESS and isinstance(value, dict):
+            value = {key: v for key, v in value.items()
+                     if HASHED_UNLESS[k].get(key, object()) != v}
         picked[k] = value
     blob = json.dumps(picked, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:10]

@@ -172,3 +172,28 @@ def test_a_killed_relaxation_resumes_from_its_wave_functions(tmp_path, tiny, mon
     assert out.resumed_steps == 1 and out.relax_converged
     assert out.extra["scf_per_step"][0] == 0 and out.extra["scf_per_step"][1] > 0
     assert not state.exists()
+
+
+def test_dispersion_d3bj_on_real_gpaw_keeps_scf_count_and_wave_functions(tmp_path, tiny):
+    """GPAW plus DFT-D3(BJ): the energy is GPAW's plus the correction's; the wrapper still
+    reports GPAW's SCF iterations and writes its wave functions, and a restart from them
+    (as a resumed relaxation does) gives the same dispersion-corrected energy."""
+    from ase.build import fcc100
+    from dftd3.ase import DFTD3
+
+    from philicity.jobs.dft import save_wavefunctions
+    from philicity.relax import single_point
+
+    slab = fcc100("Al", (1, 1, 2), vacuum=4.0)
+    settings = {**tiny["calculator"], "dispersion": "d3bj"}
+    plain = single_point(slab, calculators.make_calculator(tiny["calculator"], "slab"))
+    calc = calculators.make_calculator(settings, "slab")
+    both = single_point(slab, calc)
+    d3 = slab.copy()
+    d3.calc = DFTD3(method="PBE", damping="d3bj")
+    assert both.energy_eV == pytest.approx(plain.energy_eV + d3.get_potential_energy(),
+                                           abs=2e-3)
+    assert both.scf_iterations and both.scf_iterations > 3
+    gpw = save_wavefunctions(calc, tmp_path / "state.gpw")
+    again = single_point(slab, calculators.restart_calculator(gpw, settings))
+    assert again.energy_eV == pytest.approx(both.energy_eV, abs=1e-6)

@@ -1,0 +1,53 @@
+"""The calculator factory's dispersion option (DFT-D3 added to every energy and force)."""
+
+import numpy as np
+import pytest
+from ase.build import add_adsorbate, fcc111
+
+from philicity import calculators
+from philicity import config as cfg
+
+EMT_D3 = {"name": "emt", "xc": "PBE", "dispersion": "d3bj"}
+
+
+def _slab():
+    slab = fcc111("Cu", (2, 2, 3), vacuum=6.0)
+    add_adsorbate(slab, "Ag", 2.2, "fcc")
+    return slab
+
+
+def test_dispersion_d3bj_changes_energy_and_forces_and_off_is_plain():
+    from dftd3.ase import DFTD3
+
+    plain, dispersed = _slab(), _slab()
+    plain.calc = calculators.make_calculator({**EMT_D3, "dispersion": "none"}, "slab")
+    dispersed.calc = calculators.make_calculator(EMT_D3, "slab")
+    assert not isinstance(plain.calc, calculators.DispersionCorrected)
+    d3 = _slab()
+    d3.calc = DFTD3(method="PBE", damping="d3bj")
+    e_d3 = d3.get_potential_energy()
+    assert e_d3 < -0.5  # 13 atoms: attractive, a few tenths of an eV per atom pair shell
+    assert dispersed.get_potential_energy() == pytest.approx(
+        plain.get_potential_energy() + e_d3, abs=1e-8)
+    assert dispersed.get_potential_energy(force_consistent=True) == pytest.approx(
+        plain.get_potential_energy() + e_d3, abs=1e-8)
+    assert dispersed.calc.results["dispersion_energy"] == pytest.approx(e_d3)
+    np.testing.assert_allclose(dispersed.get_forces(), plain.get_forces() + d3.get_forces(),
+                               atol=1e-8)
+    assert np.abs(d3.get_forces()).max() > 1e-3  # the forces do change
+    with pytest.raises(ValueError, match="unknown dispersion"):
+        calculators.make_calculator({**EMT_D3, "dispersion": "d2"}, "slab")
+
+
+def test_dispersion_is_part_of_the_settings_hash_only_when_on(root):
+    config, settings = cfg.load(root / "config" / "config.yaml")
+    assert settings["calculator"]["dispersion"] == "none"
+    on = {**settings, "calculator": {**settings["calculator"], "dispersion": "d3bj"}}
+    without_key = {**settings, "calculator": {k: v for k, v in settings["calculator"].items()
+                                              if k != "dispersion"}}
+    # off: the hash of screens run before the option existed; on: a new one
+    assert cfg.settings_hash(settings) == cfg.settings_hash(without_key)
+    assert cfg.settings_hash(on) != cfg.settings_hash(settings)
+    config["overrides"] = {"calculator": {"dispersion": "d3bj"}}
+    cfg.validate(config)
+    assert cfg.settings(config)["calculator"]["dispersion"] == "d3bj"
