@@ -11,7 +11,7 @@ from philicity.wetting import contact_angle
 
 SITE_COLUMNS = ["coating", "formula", "miller", "termination", "site", "site_kind",
                 "E_b_atom_eV", "E_b_bulk_eV", "dft_stage", "ml_E_b_atom_eV", "flags",
-                "polar_termination"]
+                "polar_termination", "site_energy_mode", "height_A"]
 RANKING_COLUMNS = ["rank", "coating", "formula", "miller", "best_site", "E_b_atom_eV",
                    "E_b_bulk_eV", "dE_vs_baseline_eV", "W_ad_J_m2", "theta_deg",
                    "wetting_regime", "score", "flags", "status", "settings_hash"]
@@ -87,7 +87,7 @@ def site_rows(adsorbates: list[dict], formula: dict[str, str], e_atom: float,
             "miller": rec["miller"],
             "termination": rec.get("termination", ""),
             "site": rec.get("site", ""),  # "" for a facet that failed
-            "site_kind": rec.get("site_kind", ""),
+            "site_kind": rec.get("site_label") or rec.get("site_kind", ""),
             "E_b_atom_eV": binding_energy(rec["energy_eV"], rec["E_clean_slab_eV"], e_atom)
             if ok else None,
             "E_b_bulk_eV": binding_energy(rec["energy_eV"], rec["E_clean_slab_eV"], e_bulk_atom)
@@ -99,15 +99,48 @@ def site_rows(adsorbates: list[dict], formula: dict[str, str], e_atom: float,
             "flags": "; ".join(flags),
             # on the least polar cut of a facet without a non-polar one (dipole-corrected)
             "polar_termination": bool(rec.get("polar_termination", False)),
+            "site_energy_mode": "free",
+            "height_A": math.nan,
         })
     df = pd.DataFrame(rows, columns=SITE_COLUMNS)
     return df.sort_values(["coating", "miller", "termination", "site"], kind="stable",
                           ignore_index=True)
 
 
+def site_energy_rows(records: list[dict], formula: dict[str, str], e_atom: float | None,
+                     e_bulk_atom: float | None) -> pd.DataFrame:
+    """The laterally held site energies (``site_energies`` records, one per termination
+    and metal) as rows of the sites table, ``site_energy_mode`` ``lateral_fixed``: E_b vs
+    the isolated atom and vs bulk metal (eV), the adatom's height above the top substrate
+    atom (A); a failed record is one row with its reason."""
+    rows = []
+    for rec in records:
+        base = {"coating": rec["name"], "formula": formula.get(rec["name"], ""),
+                "miller": rec["miller"], "termination": rec.get("termination", ""),
+                "polar_termination": bool(rec.get("polar_termination", False)),
+                "site_energy_mode": "lateral_fixed"}
+        if rec["status"] != "ok":
+            rows.append({**base, "site": "", "flags": f"failed: {rec.get('reason', '')}"})
+            continue
+        for item in rec["sites"]:
+            ok = item.get("energy_eV") is not None and None not in (e_atom, e_bulk_atom)
+            rows.append({**base, "site": item["site"], "site_kind": item["site_label"],
+                         "E_b_atom_eV": binding_energy(item["energy_eV"],
+                                                       rec["E_clean_slab_eV"], e_atom)
+                         if ok else None,
+                         "E_b_bulk_eV": binding_energy(item["energy_eV"],
+                                                       rec["E_clean_slab_eV"], e_bulk_atom)
+                         if ok else None,
+                         "dft_stage": item["stage"], "flags": "; ".join(item.get("flags", [])),
+                         "height_A": item.get("height_A")})
+    return pd.DataFrame(rows, columns=SITE_COLUMNS)
+
+
 def best_sites(table: pd.DataFrame) -> pd.DataFrame:
-    """Per coating, the unflagged site with the lowest E_b vs the atom (over all facets)."""
-    clean = table[(table["flags"] == "") & table["E_b_atom_eV"].notna()]
+    """Per coating, the unflagged freely relaxed site with the lowest E_b vs the atom (over
+    all facets); the laterally held site energies do not rank."""
+    clean = table[(table["flags"] == "") & table["E_b_atom_eV"].notna()
+                  & (table["site_energy_mode"] == "free")]
     if clean.empty:
         return clean
     idx = clean.groupby("coating")["E_b_atom_eV"].idxmin()
@@ -144,7 +177,7 @@ def ranking(candidates: list[dict], table: pd.DataFrame, baseline_E_b_atom_eV: f
     rows = []
     for cand in candidates:
         name = cand["name"]
-        sub = table[table["coating"] == name]
+        sub = table[(table["coating"] == name) & (table["site_energy_mode"] == "free")]
         n_flagged = int((sub["flags"] != "").sum())
         flag_text = "; ".join(f"{r.site}@{r.miller}: {r.flags}" for r in sub.itertuples()
                               if r.flags)

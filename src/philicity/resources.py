@@ -48,8 +48,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 DFT_RULES = ("compute_atom", "compute_bulk", "select_termination", "relax_clean_slab",
-             "prescreen_sites", "relax_adsorbate", "scan_interface", "relax_interface",
-             "compute_adhesion")
+             "prescreen_sites", "relax_adsorbate", "site_energies", "scan_interface",
+             "relax_interface", "compute_adhesion")
 
 T_REF_S = 120.0  # one energy + forces, 13-atom slab, PW(300), kpt_density 3.5, one core
 N_REF = 13
@@ -151,6 +151,13 @@ def dft_seconds(rule: str, settings: Mapping, paths: Iterable[str] = (),
         n_sites = (sum(s.get("termination") == term for s in found.get("sites", []))
                    if found else settings["sites"]["max_sites"])
         return n_sites * (single_point_s(n + 1, calc) + 60.0)  # + the ML relaxations
+    if rule == "site_energies":  # a single point per site, one height relaxation planned
+        n, _ = _slab(paths, wildcards, settings)
+        found = _read_json(_find(paths, "sites.json"))
+        term = int(wildcards.get("term", 0))
+        n_sites = (sum(s.get("termination") == term for s in found.get("sites", []))
+                   if found else settings["sites"]["max_sites"])
+        return n_sites * (single_point_s(n + 1, calc) + 60.0) + relaxation_s(n + 1, settings)
     if rule == "relax_adsorbate":
         n, _ = _slab(paths, wildcards, settings)
         pre = _read_json(_find(paths, "prescreen.json"))
@@ -192,7 +199,7 @@ def n_atoms(rule: str, settings: Mapping, paths: Iterable[str] = (),
         return _n_bulk(_find(paths, ".cif"))
     if rule in ("select_termination",):
         return settings["slab"]["max_atoms"]
-    if rule in ("relax_clean_slab", "prescreen_sites", "relax_adsorbate"):
+    if rule in ("relax_clean_slab", "prescreen_sites", "relax_adsorbate", "site_energies"):
         return _slab(paths, wildcards, settings)[0] + 1
     scan = _read_json(_find(paths, "scan.json")) or {}
     return scan.get("n_atoms", settings["interface"]["max_atoms"])

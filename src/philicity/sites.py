@@ -38,7 +38,8 @@ def find_sites(
 ) -> list[dict]:
     """Symmetry-distinct high-symmetry sites of the top surface of ``slab``.
 
-    Returns ``[{"name": "hollow0", "kind": "hollow", "xy": [x, y]}, ...]`` (angstrom),
+    Returns ``[{"name": "hollow0", "kind": "hollow", "xy": [x, y], "label": "hollow"},
+    ...]`` (angstrom; ``label``: :func:`site_label`),
     ordered ontop0, bridge0, hollow0, ontop1, ... Candidates come from pymatgen's
     ``AdsorbateSiteFinder`` (with ``no_obtuse_hollow=False``, which keeps the
     four-fold hollow of square lattices), are relabelled by :func:`classify_site`,
@@ -67,13 +68,36 @@ def find_sites(
             seen.append(xy)
             kept[kind].append(xy)
     named = {
-        kind: [{"name": f"{kind}{i}", "kind": kind, "xy": [float(xy[0]), float(xy[1])]}
+        kind: [{"name": f"{kind}{i}", "kind": kind, "xy": [float(xy[0]), float(xy[1])],
+                "label": site_label(slab, kind, xy)}
                for i, xy in enumerate(kept[kind])]
         for kind in SITE_KINDS
     }
     # round robin over kinds, so a cap on the number of sites keeps every kind
     longest = max(len(v) for v in named.values())
     return [named[k][i] for i in range(longest) for k in SITE_KINDS if i < len(named[k])]
+
+
+def site_label(slab: Atoms, kind: str, xy, depth_A: float = 1.0) -> str:
+    """A site's name in the tables, as papers give it: an ontop site by the element
+    beneath (``top_V``, ``top_N``), a bridge or hollow by its kind."""
+    if kind != "ontop":
+        return kind
+    top = np.flatnonzero(top_layer_mask(slab, depth_A))
+    d = lateral_distances(slab.cell.array, slab.positions[top], np.asarray(xy, dtype=float))
+    return f"top_{slab[int(top[np.argmin(d)])].symbol}"
+
+
+def hold_lateral(atoms: Atoms) -> Atoms:
+    """``atoms`` (a slab whose last atom is the adatom) with the adatom's x and y fixed
+    (ASE ``FixCartesian``) besides the constraints it has: it relaxes in height only and
+    stays on its site, as in the site-energy tables of papers."""
+    from ase.constraints import FixCartesian
+
+    held = atoms.copy()
+    held.set_constraint([*atoms.constraints,
+                         FixCartesian([len(atoms) - 1], mask=(True, True, False))])
+    return held
 
 
 def top_layer_mask(slab: Atoms, depth_A: float = 1.0) -> np.ndarray:

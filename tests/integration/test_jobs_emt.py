@@ -7,7 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
-from ase.io import read
+from ase.io import jsonio, read
 
 from philicity import jobs, ml_then_dft
 from philicity.files import collect_database, read_json, write_json
@@ -492,3 +492,39 @@ def test_keep_lowest_if_all_pruned_only_acts_when_every_site_is_pruned():
              {"site": "b", "ml_energy_eV": -2.0, "pruned_by": ["moved"]}]
     ml_then_dft.keep_lowest_if_all_pruned(mixed)
     assert mixed[1]["pruned_by"] == ["moved"] and "kept_despite" not in mixed[1]
+
+
+@pytest.mark.parametrize("strategy", ["dft", "ml-then-dft"])
+def test_every_site_gets_an_energy_with_the_adatom_held_on_it(surface, settings, strategy):
+    """Site energies the way papers tabulate them: each symmetry-distinct site of Cu(100)
+    has an energy with Ag held on it laterally (it relaxes in height only), ontop named by
+    the element beneath; with ml-then-dft the lowest within the window is relaxed with the
+    expensive calculator, the others are its single points at the ML geometry. A rerun
+    reads everything back."""
+    tmp, found = surface
+    jobs.relax_clean_slab(tmp / "terminations.json", 0, settings, tmp / "clean",
+                          tmp / "ck" / "clean.traj")
+    ml = ({"calculator": {"name": "emt"}, "fmax_eV_A": 0.05, "steps": 200, "nudge_A": 0.0,
+           "top_k": 2, "window_eV": 0.1} if strategy != "dft" else None)
+    args = (tmp / "terminations.json", tmp / "sites.json", tmp / "clean", 0, "Ag", settings,
+            tmp / "lateral" / "site_energies.json", tmp / "ck" / "lateral")
+    rec = jobs.site_energies(*args, ml=ml)
+    assert rec["status"] == "ok" and rec["site_energy_mode"] == "lateral_fixed"
+    by_kind = {i["site_kind"]: i for i in rec["sites"]}
+    assert set(by_kind) == {s["kind"] for s in found["sites"]} == {"ontop", "bridge", "hollow"}
+    assert by_kind["ontop"]["site_label"] == "top_Cu"
+    for item in rec["sites"]:
+        assert item["energy_eV"] is not None and item["height_A"] > 0.5
+        site = next(s for s in found["sites"] if s["id"] == item["site"])
+        final = jsonio.decode(item["atoms"])
+        np.testing.assert_allclose(final.positions[-1, :2], site["xy"], atol=0.05)
+    energies = {k: i["energy_eV"] for k, i in by_kind.items()}
+    # on fcc(100) the four-fold hollow binds best, ontop worst
+    assert energies["hollow"] < energies["bridge"] < energies["ontop"]
+    stages = {k: i["stage"] for k, i in by_kind.items()}
+    if ml is None:
+        assert set(stages.values()) == {"dft_relaxed"}
+    else:
+        assert stages["hollow"] == "dft_relaxed" and stages["ontop"] == "dft_single_point"
+    again = jobs.site_energies(*args, ml=ml)  # everything kept: same numbers
+    assert [i["energy_eV"] for i in again["sites"]] == [i["energy_eV"] for i in rec["sites"]]

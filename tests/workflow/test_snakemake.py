@@ -134,3 +134,17 @@ def test_emt_screen_tables_equal_the_recorded_ones(emt_local_run, table):
     pd.testing.assert_frame_equal(pd.read_csv(io.StringIO(ours)),
                                   pd.read_csv(FIXTURE / f"{table}-Al.csv"),
                                   check_exact=False, rtol=0, atol=1.5e-4, obj=table)
+
+
+def test_emt_screen_has_every_site_energy_with_the_adatom_held(emt_local_run):
+    """The demo screen (site_energies: true): each coating's sites table has, besides the
+    free relaxations the ranking uses, one laterally held row per symmetry-distinct site,
+    each with an energy and a height, ontop named by the element beneath."""
+    sites = pd.read_csv(emt_local_run.workdir / "results/sites/Al.csv")
+    for coating, rows in sites.groupby("coating"):
+        free = rows[rows["site_energy_mode"] == "free"]
+        held = rows[rows["site_energy_mode"] == "lateral_fixed"]
+        assert sorted(held["site"]) == sorted(free["site"]), coating
+        assert held["E_b_atom_eV"].notna().all() and (held["height_A"] > 0.5).all()
+        assert f"top_{coating}" in set(held["site_kind"])
+        assert set(held["dft_stage"]) <= {"dft_relaxed", "dft_single_point"}

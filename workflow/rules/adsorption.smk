@@ -67,6 +67,40 @@ rule relax_adsorbate:
         "../scripts/run_job.py"
 
 
+rule site_energies:
+    """Every site of one termination with the adatom's lateral position held."""
+    input:
+        terminations=f"{surface()}/terminations.json",
+        sites=f"{sites_dir()}/sites.json",
+        clean=f"{clean_dir()}/record.json",
+    output:
+        f"{adsorption_dir()}site_energies.json",
+    log:
+        f"{logs('site_energies')}/{STAGE_HASH['adsorption']}/{ML_SEGMENT}{{kind}}/{{name}}/{{miller}}/t{{term}}/{{metal}}.log",
+    params:
+        job="philicity.jobs.adsorption:site_energies",
+        termination=lambda w: int(w.term),
+        metal=lambda w: w.metal,
+        settings=settings_of("adsorption"),
+        ml=ml_settings(),
+        options=lambda w: job_options(w.kind, w.name),
+        candidate=lambda w: candidate_file(w.kind, w.name),
+        terminations_json=lambda w, input: input.terminations,
+        sites_json=lambda w, input: input.sites,
+        clean_dir=lambda w, input: Path(input.clean).parent,
+        out_json=lambda w, output: output[0],
+        checkpoint_dir=lambda w, output: (
+            f"{checkpoints_of('adsorption')}/{w.kind}/{w.name}/{w.miller}/t{w.term}/"
+            f"{w.metal}/{ML_SEGMENT}lateral"),
+    threads: dft_tasks("site_energies")
+    resources:
+        **dft_resources("site_energies", ml=STRATEGY != "dft"),
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/run_job.py"
+
+
 # The site list comes from checkpoints: gathered here, per substrate and metal, so that the
 # tables' rule has only plain inputs (see common.smk). Local: it only lists paths.
 localrules: gather_sites
@@ -81,4 +115,5 @@ rule gather_sites:
         from philicity.files import write_json
 
         write_json(output[0], {"sites": list(input.get("sites", [])),
-                               "clean": list(input.get("clean", []))})
+                               "clean": list(input.get("clean", [])),
+                               "site_energies": list(input.get("site_energies", []))})

@@ -284,11 +284,12 @@ def _site_inputs(w):
 
 
 def site_records(kind, name, metal):
-    """Site and clean-slab records of one substrate for one metal, resolved after the
+    """Site and clean-slab records (and with ``site_energies`` the laterally held site
+    energies of a coating's terminations) of one substrate for one metal, resolved after the
     select_termination and find_sites checkpoints ran; a facet that failed contributes
     its failed record. An unfinished checkpoint contributes its target instead of raising
     at once, so a dry run lists every checkpoint job, not only the first."""
-    sites, cleans = [], []
+    sites, cleans, lateral = [], [], []
     for miller in millers_of(kind, name):
         try:
             found = checkpoints.find_sites.get(kind=kind, name=name, miller=miller)
@@ -304,7 +305,10 @@ def site_records(kind, name, metal):
             sites.append(f"{adsorption_dir(kind, name, miller, term, metal)}{site['name']}"
                          "/record.json")
         cleans += [f"{clean_dir(kind, name, miller, t)}/record.json" for t in data["selected"]]
-    return {"sites": sites, "clean": sorted(set(cleans))}
+        if config["site_energies"] and kind == "coatings":
+            lateral += [f"{adsorption_dir(kind, name, miller, t, metal)}site_energies.json"
+                        for t in data["selected"]]
+    return {"sites": sites, "clean": sorted(set(cleans)), "site_energies": lateral}
 
 
 def _interface_checkpoints(w):

@@ -11,7 +11,7 @@ instead of losing it. Each rule names its function (param ``job``, ``module:func
 which ``philicity.launch`` calls.
 """
 
-from philicity.jobs.adsorption import prescreen_sites, relax_adsorbate
+from philicity.jobs.adsorption import prescreen_sites, relax_adsorbate, site_energies
 from philicity.jobs.bulk import check_candidate, compute_atom, compute_bulk
 from philicity.jobs.interfaces import compute_adhesion, relax_interface, scan_interface
 from philicity.jobs.records import write_crash_records
@@ -21,4 +21,4 @@ from philicity.jobs.slabs import find_sites, relax_clean_slab, select_terminatio
 __all__ = ["check_candidate", "collect_database", "compute_adhesion", "compute_atom",
            "compute_bulk", "find_sites", "prescreen_sites", "relax_adsorbate", "relax_clean_slab",
            "relax_interface", "report_metal", "scan_interface", "select_termination",
-           "write_crash_records"]
+           "site_energies", "write_crash_records"]

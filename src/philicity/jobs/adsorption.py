@@ -1,8 +1,10 @@
 """Jobs of the adsorption stage (``workflow/rules/adsorption.smk``): the ML prescreen of the
-sites (``ml-then-dft``) and one adatom relaxation per site."""
+sites (``ml-then-dft``), one adatom relaxation per site, and the site-energy table (every
+site with the adatom's lateral position held)."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from ase import Atoms
@@ -17,9 +19,12 @@ from philicity import (
 from philicity.config import settings_hash
 from philicity.files import read_json, versions
 from philicity.jobs.dft import (
+    kept_energy,
     load_hessian,
     ml_hessian_file,
+    point_key,
     relax_structure,
+    same_key,
     save_wavefunctions,
     slab_single_point,
 )
@@ -110,7 +115,7 @@ def relax_adsorbate(terminations_json: str | Path, sites_json: str | Path,
     options = termination_options(options, polar)
     fields = {"name": terms["name"], "miller": terms["miller"], "metal": metal,
               "termination": site["termination"], "site": site_id, "site_kind": site["kind"],
-              "polar_termination": polar}
+              "site_label": site.get("label", site["kind"]), "polar_termination": polar}
     pre = read_json(prescreen_json) if prescreen_json is not None else {"status": "ok"}
     if reason := upstream_failure(clean_slab=clean_rec, ML_prescreen=pre):
         return write_failed(outdir / "record.json", record("adsorbate", None, settings,
@@ -156,6 +161,92 @@ def relax_adsorbate(terminations_json: str | Path, sites_json: str | Path,
                   adatom_start_A=initial.positions[-1].tolist(),
                   adatom_final_A=outcome.atoms.positions[-1].tolist())
     return finish(outdir, rec, outcome.atoms, checkpoint)
+
+
+def site_energies(terminations_json: str | Path, sites_json: str | Path,
+                  clean_dir: str | Path, termination: int, metal: str, settings: dict,
+                  out_json: str | Path, checkpoint_dir: str | Path,
+                  options: dict | None = None, ml: dict | None = None) -> dict:
+    """The energy of every symmetry-distinct site of one termination with the adatom's
+    lateral position held (``sites.hold_lateral``: it relaxes in height, with the
+    substrate, and stays on its site), the way papers tabulate site energies; the free
+    relaxations (``relax_adsorbate``) find where the adatom goes, these say what each site
+    costs. With ``ml`` (ml-then-dft) each site is relaxed the same way with the ML model,
+    gets a DFT single point there (the adatom on the DFT substrate,
+    ``ml_then_dft.onto_dft_substrate``), and the sites within ``ml.window_eV`` of the
+    lowest are relaxed with DFT; without, every site is relaxed with DFT. Single points and
+    relaxations are kept in ``checkpoint_dir``, so a killed job resumes. Always writes
+    ``out_json``; energies in eV, heights (adatom above the highest substrate atom) in A.
+    """
+    out_json, checkpoint_dir = Path(out_json), ensure_dir(checkpoint_dir)
+    ensure_dir(out_json.parent)
+    terms = read_json(terminations_json)
+    clean_rec = read_json(Path(clean_dir) / "record.json")
+    rec = {"kind": "site_energies", "name": terms["name"], "miller": terms["miller"],
+           "termination": termination, "metal": metal, "site_energy_mode": "lateral_fixed",
+           "ml": ml, "settings_hash": settings_hash(settings), "versions": versions(),
+           "sites": []}
+    if reason := upstream_failure(clean_slab=clean_rec):
+        return write_failed(out_json, rec, reason)
+    clean = _relaxed_clean(terms, clean_dir, termination)
+    polar = bool(termination_of(terms, termination).get("polar"))
+    options = termination_options(options, polar)
+    ml_calc = functools.cache(lambda: calculators.make_calculator(ml["calculator"], "slab"))
+    scale = settings["sites"]["height_scale"]
+    items = []
+    for site in (s for s in read_json(sites_json)["sites"] if s["termination"] == termination):
+        name = site["name"]
+        item = {"site": site["id"], "site_kind": site["kind"],
+                "site_label": site.get("label", site["kind"]), "xy": site["xy"]}
+        start = sites.hold_lateral(sites.place_adatom(clean, site, metal, scale))
+        if ml is not None:
+            ml_out = ml_then_dft.ml_relax(start, ml_calc(), ml["fmax_eV_A"], ml["steps"],
+                                          checkpoint_dir / f"{name}_ml.traj")
+            start = sites.hold_lateral(ml_then_dft.onto_dft_substrate(ml_out.atoms, clean))
+            item["energy_eV"] = kept_energy(
+                checkpoint_dir / f"{name}_single_point.json", start, settings, options,
+                lambda start=start, name=name: slab_single_point(
+                    start, settings, options, checkpoint_dir / f"{name}_calc.txt").energy_eV)
+            item.update(stage="dft_single_point", flags=[] if item["energy_eV"] is not None
+                        else [quality.SCF_NOT_CONVERGED])
+        items.append((item, start))
+    window = ml["window_eV"] if ml is not None else float("inf")
+    computed = [i["energy_eV"] for i, _ in items if i.get("energy_eV") is not None]
+    lowest = min(computed, default=None)
+    for item, start in items:
+        if ml is not None and (item["energy_eV"] is None
+                               or item["energy_eV"] > lowest + window):
+            item["atoms"] = jsonio.encode(start)
+            continue
+        item.update(_held_relaxation(start, settings, options,
+                                     checkpoint_dir / item["site"].split("-", 1)[1]))
+    for item, _ in items:
+        atoms = jsonio.decode(item["atoms"])
+        item["height_A"] = float(atoms.positions[-1, 2] - atoms.positions[:-1, 2].max())
+        rec["sites"].append(item)
+    rec.update(status="ok", E_clean_slab_eV=clean_rec["energy_eV"],
+               polar_termination=polar)
+    write_json(out_json, rec)
+    return rec
+
+
+def _held_relaxation(start: Atoms, settings: dict, options: dict | None,
+                     folder: Path) -> dict:
+    """One laterally held site relaxed with DFT (kept in ``folder/result.json`` under the
+    key of its start, so a rerun or a resumed job does not relax it again)."""
+    key = point_key(start, settings, options)
+    kept = folder / "result.json"
+    if kept.is_file() and same_key((done := read_json(kept)).get("key"), key):
+        return done["result"]
+    outcome = relax_structure(start, settings, options, ensure_dir(folder),
+                              folder / "relax.traj")
+    flags = ([quality.SCF_NOT_CONVERGED] if not outcome.scf_converged else []) + (
+        [quality.RELAX_NOT_CONVERGED] if not outcome.relax_converged else [])
+    result = {"energy_eV": outcome.energy_eV, "stage": "dft_relaxed", "steps": outcome.steps,
+              "scf_iterations": outcome.scf_iterations, "flags": flags,
+              "atoms": jsonio.encode(outcome.atoms)}
+    write_json(kept, {"key": key, "result": result})
+    return result
 
 
 def _relaxed_clean(terms: dict, clean_dir: str | Path, termination: int) -> Atoms:

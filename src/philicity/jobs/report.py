@@ -37,6 +37,8 @@ def report_metal(metal: str, candidate_jsons: list, site_summaries: list,
                  wetting_config: dict | None = None,
                  interfaces_csv: str | Path | None = None) -> None:
     """Write the site, baseline, interface and ranking tables of one anode metal."""
+    import pandas as pd
+
     from philicity import ranking, wetting
     from philicity.files import atomic_write_text
 
@@ -51,6 +53,13 @@ def report_metal(metal: str, candidate_jsons: list, site_summaries: list,
     table = ranking.site_rows([r for r in map(read_json, summary_records(site_summaries,
                                                                          "sites"))
                                if r["name"] not in failed], formula, e_atom, e_bulk)
+    held = [r for r in map(read_json, summary_records(site_summaries, "site_energies"))
+            if r["name"] not in failed]
+    if held:  # config site_energies: every site with the adatom held on it
+        table = pd.concat([table, ranking.site_energy_rows(held, formula, e_atom, e_bulk)],
+                          ignore_index=True).sort_values(
+            ["coating", "miller", "termination", "site_energy_mode", "site"], kind="stable",
+            ignore_index=True)
     base = ranking.site_rows([read_json(p) for p in summary_records([baseline_summary],
                                                                     "sites")],
                              {metal: metal}, e_atom, e_bulk)
