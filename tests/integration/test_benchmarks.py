@@ -96,3 +96,47 @@ def test_screen_cost_replays_a_log_on_n_cores_by_hand(tmp_path, capsys):
     screen_cost.main(["--log", str(log), "--cores", "2", "64"])
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last == "measured_wall_s=1260 projected_wall_s=1260 ratio=1.00"
+
+
+def test_validation_compares_kept_case_tables_and_prints_the_promised_last_line(tmp_path,
+                                                                                capsys):
+    """validation.py --collect on hand-made case tables: W_ad 0.45 (Pb), 0.10 (graphite),
+    0.20 (Na2CO3) against 0.44, 0.08, 0.12 keep the published order and, with sigma
+    0.2523 J/m^2, the regimes (theta 41, 124, 102 degrees against 42, 133, 122); E_b -2.50
+    (Ag) and -2.30 (Zn) against -2.44 and -2.40 keep the order; NZSP is not run."""
+    import validation
+
+    def case(name, ranking_rows, interface_rows=None):
+        folder = tmp_path / "cases" / name
+        folder.mkdir(parents=True)
+        (folder / "ranking.csv").write_text(
+            "coating,miller,best_site,E_b_atom_eV,settings_hash,status\n" + ranking_rows)
+        if interface_rows:
+            (folder / "interfaces.csv").write_text(
+                "coating,W_ad_J_m2,W_sep_J_m2,n_atoms,strain_pct,interface_stage,status\n"
+                + interface_rows)
+        (folder / "run.json").write_text('{"version": "0.1.0 (abc)", "preset": "fast", '
+                                         '"dispersion": "none", "exit_code": 0}')
+
+    for coating, w in (("Pb", 0.45), ("graphite", 0.10), ("Na2CO3", 0.20)):
+        case(f"W_ad_{coating}", f"{coating},001,t0-hollow0,-1.0,h1,ok\n",
+             f"{coating},{w},{w},40,1.0,dft_at_ml,ok\n{coating},0.01,0.01,40,1.0,"
+             "dft_at_ml,failed: SCF\n")
+    case("E_b_Ag", "Ag,100,t0-hollow0,-2.50,h2,ok\n")
+    case("E_b_Zn", "Zn,101,t0-hollow0,-2.30,h2,ok\n")
+    validation.main(["--collect", "--workdir", str(tmp_path), "--csv",
+                     str(tmp_path / "v.csv"), "--md", str(tmp_path / "v.md")])
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last == ("validation cases=5 order_agree=5/5 regime_agree=3/3 "
+                    "max_abs_dW_J_m2=0.080 max_abs_dE_eV=0.100")
+    import pandas as pd
+
+    table = pd.read_csv(tmp_path / "v.csv").set_index("case")
+    assert {"case", "quantity", "metal", "coating", "published", "ours", "unit",
+            "order_agrees", "regime_agrees", "settings_hash", "version",
+            "cost_core_h"} <= set(table.reset_index().columns)
+    assert table.loc["W_ad:Na3Zr2Si2PO12", "status"].startswith("not run: no CIF")
+    assert table.loc["W_ad:Na2CO3", "theta_deg"] == pytest.approx(101.96, abs=0.01)
+    assert table.loc["E_b:Ag", "version"] == "0.1.0 (abc)"
+    md = (tmp_path / "v.md").read_text()
+    assert md.count(validation.MARK) == 2 and "| W_ad:Pb (J/m^2) | 0.44 | 0.450 |" in md
