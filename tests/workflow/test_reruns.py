@@ -21,7 +21,7 @@ pytestmark = pytest.mark.workflow
 
 REFERENCES = {"check_candidate", "compute_atom", "compute_bulk", "select_termination"}
 DFT = {"relax_clean_slab", "prescreen_sites", "relax_adsorbate", "scan_interface",
-       "relax_interface", "compute_adhesion"}
+       "relax_interface", "compute_adhesion", "site_energies"}
 
 
 @pytest.fixture(scope="module")
@@ -93,11 +93,14 @@ def test_each_setting_change_reruns_exactly_the_jobs_that_read_it(finished, tmp_
     # 2. sites.max_sites: the site lists and the site stage, no clean slab, no interface
     (workdir / "sites.yaml").write_text("presets:\n  emt:\n    sites: {max_sites: 2}\n")
     ran, _, _ = _run(workdir, "fmax.yaml", "sites.yaml")
-    assert {"find_sites", "prescreen_sites", "relax_adsorbate", "report_metal"} <= set(ran)
+    assert {"find_sites", "prescreen_sites", "relax_adsorbate", "site_energies",
+            "report_metal"} <= set(ran)
     assert not (REFERENCES | {"relax_clean_slab", "scan_interface", "relax_interface",
                               "compute_adhesion"}) & set(ran), ran
     sites = pd.read_csv(workdir / "results/sites/Al.csv")
-    assert sites.groupby(["coating", "miller", "termination"]).size().max() == 2
+    # two sites per surface, each relaxed freely and held on its site (site_energies)
+    per_mode = sites.groupby(["coating", "miller", "termination", "site_energy_mode"]).size()
+    assert per_mode.max() == 2 and per_mode.min() == 2
     assert _ranking(workdir)["settings_hash"].iloc[0] not in (old_hash, fmax_hash)
     settings = ("fmax.yaml", "sites.yaml")
 

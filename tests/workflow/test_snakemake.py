@@ -64,10 +64,12 @@ def test_emt_screen_end_to_end_with_a_broken_cif(emt_local_run):
     """Al stands in for the anode and Cu, Ag for coatings (EMT knows them); a broken CIF
     fails its row only, and the rest of the screen completes."""
     tmp_path, args = emt_local_run.workdir, emt_local_run.args
-    sites = pd.read_csv(tmp_path / "results/sites/Al.csv")
-    assert list(sites.columns) == ["coating", "formula", "miller", "termination", "site",
+    table = pd.read_csv(tmp_path / "results/sites/Al.csv")
+    assert list(table.columns) == ["coating", "formula", "miller", "termination", "site",
                                    "site_kind", "E_b_atom_eV", "E_b_bulk_eV", "dft_stage",
-                                   "ml_E_b_atom_eV", "flags"]
+                                   "ml_E_b_atom_eV", "flags", "polar_termination",
+                                   "site_energy_mode", "height_A"]
+    sites = table[table["site_energy_mode"] == "free"]  # the ones the ranking uses
     assert set(sites["coating"]) == {"Cu", "Ag"}
     # ml-then-dft: the ML model (EMT here) pre-relaxes every site, at most top_k per
     # surface get relaxed by the "DFT" calculator (EMT too), the others keep its single
@@ -81,7 +83,7 @@ def test_emt_screen_end_to_end_with_a_broken_cif(emt_local_run):
     cleans = [json.loads(p.read_text()) for p in
               tmp_path.glob("results/work/clean/*/*/*/*/t*/record.json")]
     assert cleans and {c["initial_hessian"] for c in cleans} == {"ml"}
-    assert set(sites["site_kind"]) == {"ontop", "bridge", "hollow"}
+    assert set(sites["site_kind"]) == {"top_Cu", "top_Ag", "bridge", "hollow"}
     ranking = pd.read_csv(tmp_path / "results/ranking/Al.csv")
     assert ranking["coating"].tolist()[-1] == "Broken"
     broken = ranking.iloc[-1]
