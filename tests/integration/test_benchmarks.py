@@ -140,3 +140,14 @@ def test_validation_compares_kept_case_tables_and_prints_the_promised_last_line(
     assert table.loc["E_b:Ag", "version"] == "0.1.0 (abc)"
     md = (tmp_path / "v.md").read_text()
     assert md.count(validation.MARK) == 2 and "| W_ad:Pb (J/m^2) | 0.44 | 0.450 |" in md
+
+
+def test_job_startup_finds_every_rules_job_function():
+    """The start-up benchmark measures the job of every rule; each one resolves."""
+    import job_startup
+
+    from philicity.launch import job_function
+
+    targets = job_startup.job_targets()
+    assert "philicity.jobs.adsorption:site_energies" in targets and len(targets) >= 15
+    assert all(callable(job_function(t)) for t in targets)
