@@ -56,9 +56,17 @@ def relax_one(terms: Path, start: str, settings: dict, ml: dict) -> None:
     if t["status"] != "ok":
         raise SystemExit(f"{terms}: {t['reason']}")
     folder = terms.parent / start
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "run.json").write_text(json.dumps({"commit": code_version()}))
     jobs.relax_clean_slab(terms, t["selected"][0], settings, folder,
                           terms.parent / "checkpoints" / f"{start}.traj",
                           ml=ml if start == "ml" else None)
+
+
+def produced_by(folder: Path) -> str:
+    """The code version that ran the relaxation in ``folder`` (its ``run.json``)."""
+    run = folder / "run.json"
+    return json.loads(run.read_text())["commit"] if run.exists() else "unknown"
 
 
 def write_steps(specs: list[str], work: Path, path: Path) -> None:
@@ -130,7 +138,8 @@ def main(argv: list[str] | None = None) -> None:
                    "fmax_eV_A": r["fmax_eV_A"], "relax_converged": r["relax_converged"],
                    "hessian_fallback_step": r.get("hessian_fallback_step"),
                    "preset": args.preset, "settings_hash": r["settings_hash"],
-                   "philicity": versions()["philicity"], "commit": code_version()}
+                   "philicity": versions()["philicity"],
+                   "commit": produced_by(terms.parent / s)}
             rows.append(row)
             print(json.dumps(row))
         print(f"{name}({miller}): this run {time.perf_counter() - started:.0f} s")
