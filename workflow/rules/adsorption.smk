@@ -2,31 +2,43 @@
 # gathered site records of one substrate and metal.
 
 
+# What the two per-surface jobs (the ML prescreen, the site energies) read and are told.
+SURFACE_INPUTS = dict(
+    terminations=f"{surface()}/terminations.json",
+    sites=f"{sites_dir()}/sites.json",
+    clean=f"{clean_dir()}/record.json",
+)
+SURFACE_PARAMS = dict(
+    termination=lambda w: int(w.term),
+    metal=lambda w: w.metal,
+    settings=settings_of("adsorption"),
+    ml=ml_settings(),
+    options=lambda w: job_options(w.kind, w.name),
+    candidate=lambda w: candidate_file(w.kind, w.name),
+    terminations_json=lambda w, input: input.terminations,
+    sites_json=lambda w, input: input.sites,
+    clean_dir=lambda w, input: Path(input.clean).parent,
+    out_json=lambda w, output: output[0],
+)
+
+
+def _surface_checkpoints(w, output, leaf=""):
+    return (f"{checkpoints_of('adsorption')}/{w.kind}/{w.name}/{w.miller}/t{w.term}/"
+            f"{w.metal}/{ML_SEGMENT}{leaf}")
+
+
 rule prescreen_sites:
     """ml-then-dft: ML relaxations, pruning, DFT single points, the top_k to relax."""
     input:
-        terminations=f"{surface()}/terminations.json",
-        sites=f"{sites_dir()}/sites.json",
-        clean=f"{clean_dir()}/record.json",
+        **SURFACE_INPUTS,
     output:
         f"{adsorption_dir()}prescreen.json",
     log:
         f"{logs('prescreen_sites')}/{STAGE_HASH['adsorption']}/{ML_SEGMENT}{{kind}}/{{name}}/{{miller}}/t{{term}}/{{metal}}.log",
     params:
         job="philicity.jobs.adsorption:prescreen_sites",
-        termination=lambda w: int(w.term),
-        metal=lambda w: w.metal,
-        settings=settings_of("adsorption"),
-        ml=ml_settings(),
-        options=lambda w: job_options(w.kind, w.name),
-        candidate=lambda w: candidate_file(w.kind, w.name),
-        terminations_json=lambda w, input: input.terminations,
-        sites_json=lambda w, input: input.sites,
-        clean_dir=lambda w, input: Path(input.clean).parent,
-        out_json=lambda w, output: output[0],
-        checkpoint_dir=lambda w, output: (
-            f"{checkpoints_of('adsorption')}/{w.kind}/{w.name}/{w.miller}/t{w.term}/"
-            f"{w.metal}/{ML_SEGMENT}"),
+        checkpoint_dir=lambda w, output: _surface_checkpoints(w, output),
+        **SURFACE_PARAMS,
     threads: dft_tasks("prescreen_sites")
     resources:
         **dft_resources("prescreen_sites", ml=True),
@@ -70,28 +82,15 @@ rule relax_adsorbate:
 rule site_energies:
     """Every site of one termination with the adatom's lateral position held."""
     input:
-        terminations=f"{surface()}/terminations.json",
-        sites=f"{sites_dir()}/sites.json",
-        clean=f"{clean_dir()}/record.json",
+        **SURFACE_INPUTS,
     output:
         f"{adsorption_dir()}site_energies.json",
     log:
         f"{logs('site_energies')}/{STAGE_HASH['adsorption']}/{ML_SEGMENT}{{kind}}/{{name}}/{{miller}}/t{{term}}/{{metal}}.log",
     params:
         job="philicity.jobs.adsorption:site_energies",
-        termination=lambda w: int(w.term),
-        metal=lambda w: w.metal,
-        settings=settings_of("adsorption"),
-        ml=ml_settings(),
-        options=lambda w: job_options(w.kind, w.name),
-        candidate=lambda w: candidate_file(w.kind, w.name),
-        terminations_json=lambda w, input: input.terminations,
-        sites_json=lambda w, input: input.sites,
-        clean_dir=lambda w, input: Path(input.clean).parent,
-        out_json=lambda w, output: output[0],
-        checkpoint_dir=lambda w, output: (
-            f"{checkpoints_of('adsorption')}/{w.kind}/{w.name}/{w.miller}/t{w.term}/"
-            f"{w.metal}/{ML_SEGMENT}lateral"),
+        checkpoint_dir=lambda w, output: _surface_checkpoints(w, output, "lateral"),
+        **SURFACE_PARAMS,
     threads: dft_tasks("site_energies")
     resources:
         **dft_resources("site_energies", ml=STRATEGY != "dft"),
