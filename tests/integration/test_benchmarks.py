@@ -151,3 +151,33 @@ def test_job_startup_finds_every_rules_job_function():
     targets = job_startup.job_targets()
     assert "philicity.jobs.adsorption:site_energies" in targets and len(targets) >= 15
     assert all(callable(job_function(t)) for t in targets)
+
+
+def test_dispersion_shift_of_a_site_is_the_d3_difference(tmp_path, capsys):
+    """dispersion_shift.py on a hand-made results tree: the first-order D3 shift of E_b is
+    D3(slab + adatom) - D3(clean slab) (the isolated atom has none)."""
+    import json
+
+    import dispersion_shift
+    from ase.build import add_adsorbate, fcc100
+    from ase.io import write
+
+    clean = fcc100("Ag", (2, 2, 3), vacuum=6.0)
+    with_na = clean.copy()
+    add_adsorbate(with_na, "Na", 2.4, "hollow")
+    site = tmp_path / "work/adsorption/h/coatings/Ag/100/t0/Na/ml-x/hollow0"
+    slab = tmp_path / "work/clean/h/coatings/Ag/100/t0"
+    for folder, atoms, rec in (
+            (site, with_na, {"kind": "adsorbate", "status": "ok", "energy_eV": -1.0,
+                             "name": "Ag", "miller": "100", "termination": 0,
+                             "metal": "Na", "site": "t0-hollow0"}),
+            (slab, clean, {"kind": "clean_slab", "status": "ok"})):
+        folder.mkdir(parents=True)
+        write(folder / "final.extxyz", atoms)
+        (folder / "record.json").write_text(json.dumps({**rec, "structure": "final.extxyz"}))
+    dispersion_shift.main(["--results", str(tmp_path)])
+    expected = dispersion_shift.d3_energy(with_na) - dispersion_shift.d3_energy(clean)
+    assert expected < -0.05  # the adatom's dispersion attraction to the slab
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last == (f"dispersion_shift sites=1 interfaces=0 "
+                    f"max_abs_dEb_eV={abs(expected):.3f} max_abs_dW_J_m2=0.000")
