@@ -105,13 +105,14 @@ class DispersionCorrected(Calculator):
         d3 = {p: np.asarray(self.dispersion.get_property(p, self.atoms)) for p in wanted}
         for p in wanted:
             self.results[p] = np.asarray(self.dft.get_property(p, self.atoms)) + d3[p]
+        e_d3 = float(d3["energy"])
         self.results["energy"] = float(self.results["energy"])
         try:
-            free = self.dft.get_property("free_energy", self.atoms)
+            free = float(self.dft.get_property("free_energy", self.atoms))
         except Exception:  # a calculator without smearing (EMT): the energy
-            free = self.results["energy"] - float(d3["energy"])
-        self.results["free_energy"] = float(free) + float(d3["energy"])
-        self.results["dispersion_energy"] = float(d3["energy"])
+            free = self.results["energy"] - e_d3
+        self.results["free_energy"] = free + e_d3
+        self.results["dispersion_energy"] = e_d3
 
     def get_magnetic_moment(self, atoms=None) -> float:
         return self.dft.get_magnetic_moment(atoms)

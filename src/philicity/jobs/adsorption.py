@@ -20,11 +20,10 @@ from philicity.config import settings_hash
 from philicity.files import read_json, versions
 from philicity.jobs.dft import (
     kept_energy,
+    kept_result,
     load_hessian,
     ml_hessian_file,
-    point_key,
     relax_structure,
-    same_key,
     save_wavefunctions,
     slab_single_point,
 )
@@ -210,16 +209,17 @@ def site_energies(terminations_json: str | Path, sites_json: str | Path,
             item.update(stage="dft_single_point", flags=[] if item["energy_eV"] is not None
                         else [quality.SCF_NOT_CONVERGED])
         items.append((item, start))
-    window = ml["window_eV"] if ml is not None else float("inf")
-    computed = [i["energy_eV"] for i, _ in items if i.get("energy_eV") is not None]
-    lowest = min(computed, default=None)
+    lowest = min((i["energy_eV"] for i, _ in items if i.get("energy_eV") is not None),
+                 default=None)
     for item, start in items:
         if ml is not None and (item["energy_eV"] is None
-                               or item["energy_eV"] > lowest + window):
+                               or item["energy_eV"] > lowest + ml["window_eV"]):
             item["atoms"] = jsonio.encode(start)
             continue
-        item.update(_held_relaxation(start, settings, options,
-                                     checkpoint_dir / item["site"].split("-", 1)[1]))
+        folder = checkpoint_dir / item["site"]
+        item.update(kept_result(folder / "result.json", start, settings, options,
+                                lambda start=start, folder=folder: _held_relaxation(
+                                    start, settings, options, folder)))
     for item, _ in items:
         atoms = jsonio.decode(item["atoms"])
         item["height_A"] = float(atoms.positions[-1, 2] - atoms.positions[:-1, 2].max())
@@ -232,21 +232,15 @@ def site_energies(terminations_json: str | Path, sites_json: str | Path,
 
 def _held_relaxation(start: Atoms, settings: dict, options: dict | None,
                      folder: Path) -> dict:
-    """One laterally held site relaxed with DFT (kept in ``folder/result.json`` under the
-    key of its start, so a rerun or a resumed job does not relax it again)."""
-    key = point_key(start, settings, options)
-    kept = folder / "result.json"
-    if kept.is_file() and same_key((done := read_json(kept)).get("key"), key):
-        return done["result"]
+    """One laterally held site relaxed with DFT in ``folder``: its energy, stage, steps,
+    flags and final atoms."""
     outcome = relax_structure(start, settings, options, ensure_dir(folder),
                               folder / "relax.traj")
     flags = ([quality.SCF_NOT_CONVERGED] if not outcome.scf_converged else []) + (
         [quality.RELAX_NOT_CONVERGED] if not outcome.relax_converged else [])
-    result = {"energy_eV": outcome.energy_eV, "stage": "dft_relaxed", "steps": outcome.steps,
-              "scf_iterations": outcome.scf_iterations, "flags": flags,
-              "atoms": jsonio.encode(outcome.atoms)}
-    write_json(kept, {"key": key, "result": result})
-    return result
+    return {"energy_eV": outcome.energy_eV, "stage": "dft_relaxed", "steps": outcome.steps,
+            "scf_iterations": outcome.scf_iterations, "flags": flags,
+            "atoms": jsonio.encode(outcome.atoms)}
 
 
 def _relaxed_clean(terms: dict, clean_dir: str | Path, termination: int) -> Atoms:

@@ -60,17 +60,27 @@ def same_key(kept: dict | None, key: dict) -> bool:
     return {**kept, "atoms": canonical_atoms(kept["atoms"])} == key
 
 
-def kept_energy(path: Path, atoms: Atoms, settings: dict, options: dict | None,
-                compute) -> float | None:
-    """Energy (eV) of a single point, kept in ``path`` beside the job's output so a job
-    killed after some of its single points does not redo them on the rerun."""
+def kept_result(path: Path, atoms: Atoms, settings: dict, options: dict | None,
+                compute: Callable[[], dict],
+                keep: Callable[[dict], bool] = lambda result: True) -> dict:
+    """``compute()`` for ``atoms`` (a dict), kept in ``path`` beside the job's output under
+    the key of the atoms, settings and options (when ``keep(result)``), so a job killed
+    after some of its calculations does not redo them on the rerun."""
     key = point_key(atoms, settings, options)
     if path.is_file() and same_key((kept := read_json(path)).get("key"), key):
-        return kept["energy_eV"]
-    energy = compute()
-    if energy is not None:
-        write_json(path, {"key": key, "energy_eV": energy})
-    return energy
+        return {k: v for k, v in kept.items() if k != "key"}
+    result = compute()
+    if keep(result):
+        write_json(path, {"key": key, **result})
+    return result
+
+
+def kept_energy(path: Path, atoms: Atoms, settings: dict, options: dict | None,
+                compute: Callable[[], float | None]) -> float | None:
+    """Energy (eV) of a single point, kept in ``path`` (:func:`kept_result`; one that did
+    not converge, None, is not kept)."""
+    return kept_result(path, atoms, settings, options, lambda: {"energy_eV": compute()},
+                       keep=lambda result: result["energy_eV"] is not None)["energy_eV"]
 
 
 def with_scf_retries(run, settings: dict, options: dict | None) -> Outcome:
