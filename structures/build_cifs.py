@@ -1,8 +1,10 @@
 """Write the shipped CIFs from published experimental lattice parameters.
 
 Run once (`python structures/build_cifs.py`); the CIFs are committed. Sources
-are cited per entry in structures/README.md. Space groups use the standard
-settings of the International Tables (pymatgen takes origin choice 1 where there is a choice).
+are cited per entry in structures/README.md. `compounds/` holds the phases a reaction of
+the anode metal with a coating can reach (elemental references and M-X products). Space
+groups use the standard settings of the International Tables (pymatgen takes origin
+choice 1 where there is a choice).
 """
 
 from pathlib import Path
@@ -63,8 +65,29 @@ COATINGS = {
     ),
 }
 
+# Phases a reaction of the anode metal with a coating can reach (reactions.py): the
+# elemental references the shipped coatings lack and M-X products. Not screened.
+COMPOUNDS = {
+    # Wyckoff (1963), as recorded in MINCRYST: Ti 2c (1/3, 2/3, 1/4)
+    "Ti": hexagonal("P6_3/mmc", 2.95, 4.686, ["Ti"], [[1 / 3, 2 / 3, 1 / 4]]),
+    # Ashcroft & Mermin (1976), as tabulated in ase.data.reference_states
+    "V": cubic("Im-3m", 3.02, ["V"], [[0, 0, 0]]),
+    # alpha-Ga (A11), Cmce: Ga 8f (0, y, z); AFLOW A_oC8_64_f-001 parameters
+    "Ga": Structure.from_spacegroup(
+        "Cmce", Lattice.orthorhombic(4.523, 7.661, 4.524), ["Ga"], [[0, 0.1549, 0.081]]
+    ),
+    # LiSn, P2/m (unique axis b): Sn 1a + 2m (x, 0, z), Li 1e + 2n (x, 1/2, z);
+    # AFLOW AB_mP6_10_en_am parameters
+    "LiSn": Structure.from_spacegroup(
+        "P2/m", Lattice.monoclinic(5.170, 3.180, 7.740, 104.5),
+        ["Sn", "Sn", "Li", "Li"],
+        [[0, 0, 0], [0.234, 0, 0.66], [0.5, 0.5, 0], [0.263, 0.5, 0.336]],
+    ),
+}
+
 if __name__ == "__main__":
-    for folder, table in (("anodes", ANODES), ("coatings", COATINGS)):
+    for folder, table in (("anodes", ANODES), ("coatings", COATINGS), ("compounds", COMPOUNDS)):
+        (HERE / folder).mkdir(exist_ok=True)
         for name, structure in table.items():
             path = HERE / folder / f"{name}.cif"
             CifWriter(structure, symprec=0.01).write_file(path)

@@ -13,7 +13,7 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
 
-System = Literal["bulk", "slab", "atom"]
+System = Literal["bulk", "slab", "atom", "molecule"]
 
 
 # ASE's EMT carries parameters for H, C, N and O "for testing only": a screen of hydrides,
@@ -149,7 +149,8 @@ def make_calculator(
 
     ``system`` picks the k-points: ``bulk`` periodic in 3D, ``slab`` periodic in
     the surface plane (one k-point along the normal, dipole correction if asked),
-    ``atom`` a spin-polarized isolated atom at the Gamma point.
+    ``atom`` a spin-polarized isolated atom at the Gamma point (Hund's rule), ``molecule``
+    a spin-polarized molecule at the Gamma point (moments from the atoms).
     ``txt`` is where GPAW writes its log (``None`` for silence).
     """
     name = settings["name"]
@@ -181,14 +182,14 @@ def make_calculator(
     else:
         kwargs["mode"] = "lcao"
         kwargs["basis"] = settings["basis"]
-    spin = system == "atom" or settings["spinpol"]
+    spin = system in ("atom", "molecule") or settings["spinpol"]
     kwargs["spinpol"] = spin
     mixer = settings["mixer"]
     mixer_cls = MixerSum if spin else Mixer
     kwargs["mixer"] = mixer_cls(mixer["beta"], mixer["nmaxold"], mixer["weight"])
-    if system == "atom":
+    if system in ("atom", "molecule"):
         kwargs["kpts"] = (1, 1, 1)
-        kwargs["hund"] = True
+        kwargs["hund"] = system == "atom"
     else:
         kwargs["kpts"] = kpoints(settings)
     if system == "slab" and settings["dipole_correction"]:

@@ -23,6 +23,7 @@ STAGE_SECTIONS = {
     "candidates": ("calculator",),  # only its name and xc: see stage_settings
     "atoms": ("calculator",),
     "bulk": ("calculator", "bulk"),
+    "molecules": ("calculator", "relax"),
     "surfaces": ("calculator", "bulk", "slab"),
     "clean": ("calculator", "bulk", "slab", "relax"),
     "sites": ("calculator", "bulk", "slab", "sites"),

@@ -14,13 +14,17 @@ SITE_COLUMNS = ["coating", "formula", "miller", "termination", "site", "site_kin
                 "polar_termination", "site_energy_mode", "height_A"]
 RANKING_COLUMNS = ["rank", "coating", "formula", "miller", "best_site", "E_b_atom_eV",
                    "E_b_bulk_eV", "dE_vs_baseline_eV", "W_ad_J_m2", "theta_deg",
-                   "wetting_regime", "score", "flags", "status", "settings_hash"]
+                   "wetting_regime", "E_react_eV_per_M", "reaction_products", "reactive",
+                   "score", "flags", "status", "settings_hash"]
+REACTION_COLUMNS = ["coating", "formula", "metal", "E_react_eV_per_M", "reaction_products",
+                    "reactive", "reaction", "x_metal", "phases", "status"]
 TERMINATION_COLUMNS = ["coating", "miller", "termination", "formula", "n_atoms",
                        "stoichiometric", "symmetric", "polar", "dipole_e_per_A",
                        "polyanions_cut", "top_face", "gamma_J_m2", "chosen", "why", "status",
                        "origin"]
 # the formula of :func:`score`, as the report prints it
-SCORE_FORMULA = "score = w_binding * (-dE_vs_baseline_eV) + w_wetting * cos(theta)"
+SCORE_FORMULA = ("score = w_binding * (-dE_vs_baseline_eV) + w_wetting * cos(theta)"
+                 " + w_reaction * (-E_react_eV_per_M)")
 INTERFACE_COLUMNS = ["coating", "metal_miller", "coating_miller", "area_A2", "n_atoms",
                      "strain_pct", "registry", "W_ad_J_m2", "theta_deg", "wetting_regime",
                      "E_strain_J_m2", "flags", "W_sep_J_m2", "termination", "sigma_lv_J_m2",
@@ -147,21 +151,64 @@ def best_sites(table: pd.DataFrame) -> pd.DataFrame:
     return clean.loc[idx].set_index("coating")
 
 
-def score(dE_vs_baseline_eV: float | None, theta_deg: float | None, weights: dict) -> float | None:
+def score(dE_vs_baseline_eV: float | None, theta_deg: float | None, weights: dict,
+          E_react_eV_per_M: float | None = None) -> float | None:
     """Score (higher = more metal-philic) = w_binding * (-dE_vs_baseline / 1 eV)
-    + w_wetting * cos(theta); a missing term counts zero, all missing gives None."""
+    + w_wetting * cos(theta) + w_reaction * (-E_react / 1 eV per metal atom); a missing
+    term counts zero, all missing gives None. The reaction term only adds to a score the
+    other terms made (a reaction energy alone does not rank a coating)."""
     terms = []
     if dE_vs_baseline_eV is not None and not math.isnan(dE_vs_baseline_eV):
         terms.append(-weights["binding"] * dE_vs_baseline_eV)
     if theta_deg is not None and not math.isnan(theta_deg):
         terms.append(weights["wetting"] * math.cos(math.radians(theta_deg)))
-    return sum(terms) if terms else None
+    if not terms:
+        return None
+    if E_react_eV_per_M is not None and not math.isnan(E_react_eV_per_M):
+        terms.append(-weights.get("reaction", 0.0) * E_react_eV_per_M)
+    return sum(terms)
+
+
+def reaction_rows(metal: str, formulas: dict[str, str], needed: dict[str, list[str]],
+                  records: dict[str, dict]) -> pd.DataFrame:
+    """One row per coating: the reaction driving force of ``metal`` with it
+    (``reactions.reaction_energy``). ``formulas``: coating -> reduced formula; ``needed``:
+    coating -> keys of the phases its reaction needs (none: nothing can form, 0 eV);
+    ``records``: phase key -> its energy record (``energy_eV`` of the cell, ``formula``).
+    A phase whose job failed, or a missing elemental reference, leaves the energy empty
+    with the reason in ``status``."""
+    from philicity.reactions import ReactionError, reaction_energy
+
+    rows = []
+    for coating, keys in needed.items():
+        row = {"coating": coating, "formula": formulas.get(coating, ""), "metal": metal,
+               "phases": " ".join(keys), "E_react_eV_per_M": None, "reactive": None}
+        if not keys:
+            rows.append({**row, "E_react_eV_per_M": 0.0, "reactive": False,
+                         "status": f"ok, no phase of {metal} with the coating's elements "
+                                   "among the structures"})
+            continue
+        failed = [f"{k}: {records[k].get('reason')}" for k in keys
+                  if records[k].get("status") != "ok" or records[k].get("energy_eV") is None]
+        if failed:
+            rows.append({**row, "status": "failed: " + "; ".join(failed)})
+            continue
+        try:
+            result = reaction_energy(metal, formulas[coating], {
+                k: (records[k]["formula"], records[k]["energy_eV"]) for k in keys})
+        except ReactionError as exc:
+            rows.append({**row, "status": f"failed: {exc}"})
+            continue
+        rows.append({**row, **{k: v for k, v in result.items() if k != "products"},
+                     "reaction_products": result["products"], "status": "ok"})
+    return pd.DataFrame(rows, columns=REACTION_COLUMNS)
 
 
 def ranking(candidates: list[dict], table: pd.DataFrame, baseline_E_b_atom_eV: float | None,
             weights: dict, settings_hash_: str,
             interfaces: pd.DataFrame | None = None, metal: str | None = None,
-            references_failed: str = "") -> pd.DataFrame:
+            references_failed: str = "", reactions: pd.DataFrame | None = None
+            ) -> pd.DataFrame:
     """One row per coating, sorted by score; failed candidates at the bottom with the reason.
 
     With an ``interfaces`` table (:func:`interface_rows`) the best unflagged interface
@@ -169,6 +216,8 @@ def ranking(candidates: list[dict], table: pd.DataFrame, baseline_E_b_atom_eV: f
     is named in ``status`` while the binding term still ranks the coating. A coating that
     is the anode ``metal`` itself is listed unranked (its surfaces are the baseline); with
     ``references_failed`` (the metal's atom or bulk failed) no coating can be ranked.
+    With a ``reactions`` table (:func:`reaction_rows`) each row carries the coating's
+    reaction driving force and products; a reactive coating says so in ``status``.
     """
     best = best_sites(table)
     if interfaces is None:
@@ -217,10 +266,20 @@ def ranking(candidates: list[dict], table: pd.DataFrame, baseline_E_b_atom_eV: f
             problems = "; ".join(f"{r.status if r.status != 'ok' else r.flags}"
                                  for r in mine.itertuples())
             row["status"] = f"ok, no usable interface: {problems}"
+        if reactions is not None and name in set(reactions["coating"]):
+            r = reactions.set_index("coating").loc[name]
+            row.update(E_react_eV_per_M=r["E_react_eV_per_M"],
+                       reaction_products=r["reaction_products"], reactive=r["reactive"])
+            if pd.notna(r["reactive"]) and bool(r["reactive"]) and row["status"].startswith("ok"):
+                row["status"] += (f"{'; ' if row['status'] != 'ok' else ', '}reactive: "
+                                  f"{metal} forms {r['reaction_products']} "
+                                  f"({r['E_react_eV_per_M']:.3f} eV per {metal}), which is "
+                                  "what the metal then sees")
         if row["status"].startswith("ok"):
-            row["score"] = score(row["dE_vs_baseline_eV"], row["theta_deg"], weights)
+            row["score"] = score(row["dE_vs_baseline_eV"], row["theta_deg"], weights,
+                                 row.get("E_react_eV_per_M"))
         rows.append(row)
-    df = pd.DataFrame(rows)
+    df = pd.DataFrame(rows, columns=[c for c in RANKING_COLUMNS if c != "rank"])
     if df.empty:
         return pd.DataFrame(columns=RANKING_COLUMNS)
     df["_failed"] = ~df["status"].str.startswith("ok")

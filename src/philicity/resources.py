@@ -47,7 +47,8 @@ import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-DFT_RULES = ("compute_atom", "compute_bulk", "select_termination", "relax_clean_slab",
+DFT_RULES = ("compute_atom", "compute_bulk", "compute_phase", "compute_molecule",
+             "select_termination", "relax_clean_slab",
              "prescreen_sites", "relax_adsorbate", "site_energies", "scan_interface",
              "relax_interface", "compute_adhesion")
 
@@ -133,7 +134,9 @@ def dft_seconds(rule: str, settings: Mapping, paths: Iterable[str] = (),
         # always spin-polarized, as the reference was
         return T_ATOM_S * (box / 10.0) ** 3 * _settings_factor({**calc, "spinpol": False},
                                                                kpts=False)
-    if rule == "compute_bulk":
+    if rule == "compute_molecule":  # an atom's box, relaxed in a few steps
+        return dft_seconds("compute_atom", settings) * (1 + STEP_COST * 10)
+    if rule in ("compute_bulk", "compute_phase"):
         n = max(_n_bulk(_find(paths, ".cif")), N_REF // 3)
         per_sp = single_point_s(n, calc) * calc.get("kpt_density", 3.5) / KPT_DENSITY_REF
         relax_lattice = settings.get("bulk", {}).get("relax_lattice")
@@ -193,9 +196,9 @@ def n_atoms(rule: str, settings: Mapping, paths: Iterable[str] = (),
             wildcards: Mapping | None = None) -> int:
     """The largest system (atoms) one job of ``rule`` holds in memory."""
     paths, wildcards = [str(p) for p in paths], dict(wildcards or {})
-    if rule == "compute_atom":
+    if rule in ("compute_atom", "compute_molecule"):
         return N_REF  # the box, not the atom, sets the plane waves: count it as a slab
-    if rule == "compute_bulk":
+    if rule in ("compute_bulk", "compute_phase"):
         return _n_bulk(_find(paths, ".cif"))
     if rule in ("select_termination",):
         return settings["slab"]["max_atoms"]

@@ -129,8 +129,9 @@ def read_sidecar(cif_path: str | Path) -> dict:
 @dataclass
 class Candidate:
     """One coating CIF found in the structures folder: its name (the file stem), path,
-    elements (None if it cannot be read: its check job fails the row with the reason),
-    sidecar options, and a problem with the sidecar found before any job (``error``)."""
+    elements and reduced formula (None if it cannot be read: its check job fails the row
+    with the reason), sidecar options, and a problem with the sidecar found before any job
+    (``error``)."""
 
     name: str
     path: Path
@@ -138,6 +139,7 @@ class Candidate:
     sidecar: dict
     error: str | None = None
     options: dict = field(default_factory=dict)
+    formula: str | None = None
 
 
 def find_candidates(folder: str | Path) -> list[Candidate]:
@@ -157,14 +159,15 @@ def find_candidates(folder: str | Path) -> list[Candidate]:
     out = []
     for name, path in found.items():
         try:
-            els = elements(read_structure(path))
+            structure = read_structure(path)
+            els, formula = elements(structure), structure.composition.reduced_formula
         except CandidateError:
-            els = None  # the check_candidate job reports why
+            els = formula = None  # the check_candidate job reports why
         try:
             sidecar, error = read_sidecar(path), None
         except CandidateError as exc:
             sidecar, error = {}, str(exc)
-        out.append(Candidate(name, path, els, sidecar, error))
+        out.append(Candidate(name, path, els, sidecar, error, formula=formula))
     return out
 
 

@@ -39,6 +39,20 @@ def test_a_dropped_cif_adds_its_jobs(tmp_path):
     assert ("select_termination", "kind=coatings, name=MyAg, miller=001") in jobs
 
 
+def test_a_dropped_compound_cif_enters_the_reaction_phases(tmp_path):
+    """A compound CIF dropped into structures/compounds/ gets its bulk job and reaches
+    the Li tables' reaction energies with no other edit."""
+    structures = tmp_path / "structures"
+    shutil.copytree(ROOT / "structures", structures)
+    shutil.copy(structures / "compounds/LiSn.cif", structures / "compounds/MyLiSn.cif")
+    proc = snakemake(tmp_path, "-n", "--config", f"structures_dir={structures}",
+                     "anodes=[Li]", "coatings=[Sn,Cu]")
+    jobs = planned(proc)
+    assert ("compute_phase", "phase_kind=compounds, name=MyLiSn") in jobs
+    assert ("compute_phase", "phase_kind=coatings, name=Sn") in jobs
+    assert not any(r == "compute_phase" and "name=Cu" in w for r, w in jobs)  # no Li-Cu phase
+
+
 def test_config_error_names_the_key_before_any_job(tmp_path):
     proc = snakemake(tmp_path, "-n", "--config", "anodes=Na", check=False)
     assert proc.returncode != 0
@@ -124,7 +138,7 @@ def test_emt_screen_end_to_end_with_a_broken_cif(emt_local_run):
 FIXTURE = ROOT / "tests" / "workflow" / "fixtures" / "emt_screen"
 
 
-@pytest.mark.parametrize("table", ["ranking", "sites", "baseline", "interfaces"])
+@pytest.mark.parametrize("table", ["ranking", "sites", "baseline", "interfaces", "reactions"])
 def test_emt_screen_tables_equal_the_recorded_ones(emt_local_run, table):
     """Every number of the EMT demo screen's tables equals the recorded one (to the 4
     printed decimals): code reorganisations change no result. Recorded with

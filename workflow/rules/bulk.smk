@@ -1,4 +1,5 @@
-# Candidate checks and the anode metal's references: isolated atom and bulk.
+# Candidate checks, the anode metal's references (isolated atom and bulk), and the bulk
+# phases and molecules whose energies give the reaction driving forces (philicity.reactions).
 #
 # Every rule names its job function (param ``job``) and passes it named params: plain values
 # (settings, options; tracked by Snakemake, so a change reruns the job) and paths derived
@@ -69,6 +70,52 @@ rule compute_bulk:
     threads: dft_tasks("compute_bulk")
     resources:
         **dft_resources("compute_bulk"),
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/run_job.py"
+
+
+# A phase a reaction of the metal with a coating can reach: a coating or a compound
+# (structures/compounds/), on its primitive cell with the anode bulk's settings.
+rule compute_phase:
+    input:
+        cif=lambda w: phase_cif(w.phase_kind, w.name),
+    output:
+        f"{work('bulk')}/{{phase_kind}}/{{name}}/record.json",
+    log:
+        f"{logs('compute_phase')}/{STAGE_HASH['bulk']}/{{phase_kind}}/{{name}}.log",
+    params:
+        job="philicity.jobs.bulk:compute_phase",
+        name=lambda w: w.name,
+        settings=settings_of("bulk"),
+        cif=lambda w, input: input.cif,
+        outdir=lambda w, output: Path(output[0]).parent,
+        checkpoint=lambda w, output: (f"{checkpoints_of('bulk')}/{w.phase_kind}/{w.name}/"
+                                      "bulk.traj"),
+    threads: dft_tasks("compute_phase")
+    resources:
+        **dft_resources("compute_phase"),
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/run_job.py"
+
+
+# The gas-phase elemental reference of O, N, F, H or Cl, relaxed in a box.
+rule compute_molecule:
+    output:
+        f"{work('molecules')}/{{molecule}}/record.json",
+    log:
+        f"{logs('compute_molecule')}/{STAGE_HASH['molecules']}/{{molecule}}.log",
+    params:
+        job="philicity.jobs.bulk:compute_molecule",
+        molecule=lambda w: w.molecule,
+        settings=settings_of("molecules"),
+        outdir=lambda w, output: Path(output[0]).parent,
+    threads: dft_tasks("compute_molecule")
+    resources:
+        **dft_resources("compute_molecule"),
     conda:
         "../../environment.yml"
     script:

@@ -12,8 +12,10 @@ import os
 from pathlib import Path
 
 from snakemake.exceptions import IncompleteCheckpointException
+from snakemake.logging import logger
 
 from philicity import config as cfg
+from philicity import reactions
 from philicity import resources as dft_cost
 from philicity import structures
 from philicity.launch import one_blas_thread
@@ -132,6 +134,8 @@ wildcard_constraints:
     site=r"[a-z]+\d+",
     metal_miller=r"(-?\d){3}",
     facets=r"(-?\d){3}(_(-?\d){3})*",
+    phase_kind="coatings|compounds",
+    molecule="|".join(reactions.MOLECULES.values()),
 
 
 for _metal in METALS:
@@ -186,6 +190,51 @@ def computed_coatings(metal):
     """Coatings with jobs for ``metal``: not the anode metal itself (its surfaces are the
     baseline; its row says so)."""
     return [n for n in coatings_for(metal) if COATINGS[n].elements != [metal]]
+
+
+# The phases a reaction of an anode metal with a coating can reach: every anode, every
+# coating (screened or not) and every compound CIF (structures/compounds/); keys kind/name.
+def _phases():
+    found = [("anodes", structures.find_candidates(STRUCTURES / "anodes")),
+             ("coatings", CANDIDATES)]
+    if (STRUCTURES / "compounds").is_dir():
+        found.append(("compounds", structures.find_candidates(STRUCTURES / "compounds")))
+    phases = []
+    for kind, candidates in found:
+        for c in candidates:
+            if c.formula is None:
+                logger.warning(f"{c.path}: not readable, left out of the reaction phases")
+                continue
+            phases.append(reactions.Phase(f"{kind}/{c.name}", c.formula))
+    return phases
+
+
+PHASES = _phases()
+
+
+def phase_cif(kind, name):
+    """The CIF of a coating (screened or not) or a compound (any case of the suffix)."""
+    if kind == "coatings":
+        return str(next(c.path for c in CANDIDATES if c.name == name))
+    return str(next(p for p in (STRUCTURES / kind).iterdir()
+                    if p.stem == name and p.suffix.lower() == ".cif"))
+
+
+def phase_record(key):
+    """The energy record of a phase (``reactions.Phase.key``)."""
+    kind, name = key.split("/")
+    if kind == "anodes":
+        return f"{work('bulk')}/{name}/record.json"
+    if kind == "molecules":
+        return f"{work('molecules')}/{name}/record.json"
+    return f"{work('bulk')}/{kind}/{name}/record.json"
+
+
+def reaction_phases(metal):
+    """Per computed coating of ``metal``, the keys of the phases its reaction needs (none:
+    nothing can form, the reaction energy is 0 without a calculation)."""
+    return {c: [p.key for p in reactions.phases_for(metal, COATINGS[c].formula, PHASES)]
+            for c in computed_coatings(metal) if COATINGS[c].formula}
 
 
 # coatings with a terminations table: those computed for at least one metal
@@ -358,6 +407,8 @@ def report_inputs(metal):
                        if config["run_interfaces"] else []),
         "atom": f"{work('atoms')}/{metal}/record.json",
         "bulk": f"{work('bulk')}/{metal}/record.json",
+        "phases": sorted({phase_record(k) for keys in reaction_phases(metal).values()
+                          for k in keys}),
     }
 
 

@@ -11,6 +11,7 @@ rule report_metal:
         ranking=f"{RESULTS}/ranking/{{metal}}.csv",
         ranking_md=f"{RESULTS}/ranking/{{metal}}.md",
         interfaces=f"{RESULTS}/interfaces/{{metal}}.csv",
+        reactions=f"{RESULTS}/reactions/{{metal}}.csv",
     log:
         f"{logs('report_metal')}/{{metal}}.log",
     params:
@@ -31,6 +32,12 @@ rule report_metal:
         ranking_csv=lambda w, output: output.ranking,
         ranking_md=lambda w, output: output.ranking_md,
         interfaces_csv=lambda w, output: output.interfaces,
+        # per coating the phases of its reaction with the metal (tracked: a compound
+        # dropped into structures/ reruns the tables)
+        reaction_phases=lambda w: reaction_phases(w.metal),
+        phase_jsons=lambda w, input: {k: phase_record(k) for keys in
+                                      reaction_phases(w.metal).values() for k in keys},
+        reactions_csv=lambda w, output: output.reactions,
     resources:
         mem_mb=1000,
         runtime=10,

@@ -1,11 +1,11 @@
 """Jobs of the bulk stage (``workflow/rules/bulk.smk``): check a candidate, isolated
-atom, bulk metal."""
+atom, bulk metal, and the phases and molecules of the reaction driving forces."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from philicity import calculators, energetics, structures
+from philicity import calculators, energetics, reactions, structures
 from philicity.jobs.dft import relax_structure
 from philicity.jobs.mpi import write_json
 from philicity.jobs.records import (
@@ -65,9 +65,15 @@ def compute_bulk(cif: str | Path, metal: str, settings: dict, outdir: str | Path
     """Bulk anode metal: energy per atom (eV), with the lattice relaxed (checkpointed to
     ``checkpoint``, default ``{outdir}/bulk.traj``; SCF retried) to ``bulk.fmax_eV_A`` if
     ``bulk.relax_lattice``."""
-    outdir = ensure_dir(outdir)
+    return _bulk_energy(structures.to_atoms(structures.read_structure(cif)), settings,
+                        ensure_dir(outdir), checkpoint, metal=metal)
+
+
+def _bulk_energy(atoms, settings: dict, outdir: Path, checkpoint: str | Path | None,
+                 **fields) -> BulkRecord:
+    """Energy (eV, and per atom) of a bulk cell, its lattice relaxed if
+    ``bulk.relax_lattice``; ``fields`` go into the record."""
     checkpoint = checkpoint or outdir / "bulk.traj"
-    atoms = structures.to_atoms(structures.read_structure(cif))
     if settings["bulk"]["relax_lattice"]:
         outcome = relax_structure(atoms, settings, None, outdir, checkpoint, kind="bulk",
                                   fmax_eV_A=settings["bulk"]["fmax_eV_A"], cell=True)
@@ -76,8 +82,39 @@ def compute_bulk(cif: str | Path, metal: str, settings: dict, outdir: str | Path
             settings["calculator"], "bulk", txt=outdir / "calc.txt"))
     e_atom = (energetics.energy_per_atom(outcome.energy_eV, len(atoms))
               if outcome.energy_eV is not None else None)
-    rec = record("bulk", outcome, settings, metal=metal, energy_per_atom_eV=e_atom,
+    rec = record("bulk", outcome, settings, **fields, energy_per_atom_eV=e_atom,
                  lattice_A=outcome.atoms.cell.cellpar()[:3].tolist())
     if e_atom is None:
         rec.update(status="failed", reason="bulk SCF did not converge")
     return finish(outdir, rec, outcome.atoms, checkpoint)
+
+
+def compute_phase(cif: str | Path, name: str, settings: dict, outdir: str | Path,
+                  checkpoint: str | Path | None = None) -> BulkRecord:
+    """Bulk energy of one phase a reaction can reach (a coating or a compound), on its
+    primitive cell with the settings of the anode's bulk (:func:`compute_bulk`); a CIF
+    that cannot be read gives a failed record with the reason."""
+    outdir = ensure_dir(outdir)
+    try:
+        structure = structures.read_structure(cif).get_primitive_structure()
+    except structures.CandidateError as exc:
+        rec = record("bulk", None, settings, name=name, cif=str(cif), status="failed",
+                     reason=str(exc))
+        write_json(outdir / "record.json", rec)
+        return rec
+    return _bulk_energy(structures.to_atoms(structure), settings, outdir, checkpoint,
+                        name=name, cif=str(cif))
+
+
+def compute_molecule(molecule: str, settings: dict, outdir: str | Path) -> AtomRecord:
+    """A gas-phase molecule in a box (``reactions.molecule``), spin-polarized from its
+    ground-state moments, geometry relaxed (``relax.fmax_eV_A``): the elemental reference
+    of O, N, F, ... in the reaction driving forces."""
+    outdir = ensure_dir(outdir)
+    atoms = reactions.molecule(molecule, settings["calculator"]["atom_box_A"])
+    outcome = relax_structure(atoms, settings, None, outdir, outdir / "relax.traj",
+                              kind="molecule")
+    rec = record("molecule", outcome, settings, molecule=molecule)
+    if outcome.energy_eV is None:
+        rec.update(status="failed", reason="molecule SCF did not converge")
+    return finish(outdir, rec, outcome.atoms, outdir / "relax.traj")

@@ -35,8 +35,12 @@ def report_metal(metal: str, candidate_jsons: list, site_summaries: list,
                  sites_csv: str | Path, baseline_csv: str | Path, ranking_csv: str | Path,
                  ranking_md: str | Path, interface_summaries: list | None = None,
                  wetting_config: dict | None = None,
-                 interfaces_csv: str | Path | None = None) -> None:
-    """Write the site, baseline, interface and ranking tables of one anode metal."""
+                 interfaces_csv: str | Path | None = None,
+                 reaction_phases: dict | None = None, phase_jsons: dict | None = None,
+                 reactions_csv: str | Path | None = None) -> None:
+    """Write the site, baseline, interface, reaction and ranking tables of one anode
+    metal. ``reaction_phases``: coating -> keys of the phases its reaction needs;
+    ``phase_jsons``: key -> that phase's energy record."""
     import pandas as pd
 
     from philicity import ranking, wetting
@@ -68,8 +72,17 @@ def report_metal(metal: str, candidate_jsons: list, site_summaries: list,
     sigma = wetting.surface_tension_for(metal, wetting_config or {})
     ifaces = ranking.interface_rows([read_json(p) for p in adhesion_jsons], sigma.sigma_J_m2,
                                     sigma.from_dft_film)
+    reacted = None
+    if reaction_phases is not None:
+        phase_records = {k: read_json(p) for k, p in (phase_jsons or {}).items()}
+        reacted = ranking.reaction_rows(
+            metal, {n: f for n, f in formula.items() if n in reaction_phases and f},
+            {n: keys for n, keys in reaction_phases.items() if n not in failed}, phase_records)
+        if reactions_csv is not None:
+            atomic_write_text(reactions_csv, reacted.to_csv(index=False, float_format="%.4f"))
     ranked = ranking.ranking(candidates, table, e_base, weights, settings_hash(settings),
-                             ifaces, metal=metal, references_failed="; ".join(references))
+                             ifaces, metal=metal, references_failed="; ".join(references),
+                             reactions=reacted)
     if interfaces_csv is not None:
         atomic_write_text(interfaces_csv, ifaces.to_csv(index=False, float_format="%.4f"))
     atomic_write_text(sites_csv, table.to_csv(index=False, float_format="%.4f"))
