@@ -11,11 +11,13 @@ from philicity.wetting import contact_angle
 
 SITE_COLUMNS = ["coating", "formula", "miller", "termination", "site", "site_kind",
                 "E_b_atom_eV", "E_b_bulk_eV", "dft_stage", "ml_E_b_atom_eV", "flags",
-                "polar_termination", "site_energy_mode", "height_A"]
+                "polar_termination", "site_energy_mode", "height_A", "adatom_charge_e"]
 RANKING_COLUMNS = ["rank", "coating", "formula", "miller", "best_site", "E_b_atom_eV",
                    "E_b_bulk_eV", "dE_vs_baseline_eV", "W_ad_J_m2", "theta_deg",
                    "wetting_regime", "E_react_eV_per_M", "reaction_products", "reactive",
                    "score", "flags", "status", "settings_hash"]
+CHARGE_COLUMNS = ["coating", "part", "site", "miller", "termination", "metal_miller",
+                  "charge_moved_e", "upper_hirshfeld_e", "integral_e", "cube", "status"]
 REACTION_COLUMNS = ["coating", "formula", "metal", "E_react_eV_per_M", "reaction_products",
                     "reactive", "reaction", "x_metal", "phases", "status"]
 TERMINATION_COLUMNS = ["coating", "miller", "termination", "formula", "n_atoms",
@@ -105,6 +107,8 @@ def site_rows(adsorbates: list[dict], formula: dict[str, str], e_atom: float,
             "polar_termination": bool(rec.get("polar_termination", False)),
             "site_energy_mode": "free",
             "height_A": math.nan,
+            # Hirshfeld, e: positive = electrons given to the substrate (GPAW only)
+            "adatom_charge_e": rec.get("adatom_charge_e"),
         })
     df = pd.DataFrame(rows, columns=SITE_COLUMNS)
     return df.sort_values(["coating", "miller", "termination", "site"], kind="stable",
@@ -368,3 +372,21 @@ def termination_rows(records: list[dict]) -> pd.DataFrame:
                          else f"{origin} t{t['source']}",
                          **{k: t.get(k) for k in TERMINATION_COLUMNS[3:12]}})
     return pd.DataFrame(rows, columns=TERMINATION_COLUMNS)
+
+
+def charge_rows(records: list[dict], folder_of: dict[str, str]) -> pd.DataFrame:
+    """One row per charge-density difference (``jobs.charges.charge_transfer`` records):
+    the coating's best site (``part`` site) or an interface, the electrons moved across the
+    plane between the parts (e, positive toward the substrate), the upper part's Hirshfeld
+    charge (e), the difference's integral (e, zero up to the grid's error) and the cube
+    file (in ``folder_of[coating]``); a skipped or failed part with its reason."""
+    rows = []
+    for rec in records:
+        for part in rec.get("parts", []):
+            status = part["status"] if part["status"] == "ok" else (
+                f"{part['status']}: {part.get('reason', '')}")
+            rows.append({"coating": rec["name"], "status": status,
+                         "cube": f"{folder_of[rec['name']]}/{part['cube']}"
+                         if part.get("cube") else "",
+                         **{k: part.get(k) for k in CHARGE_COLUMNS[1:9]}})
+    return pd.DataFrame(rows, columns=CHARGE_COLUMNS)

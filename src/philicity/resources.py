@@ -50,7 +50,7 @@ from pathlib import Path
 DFT_RULES = ("compute_atom", "compute_bulk", "compute_phase", "compute_molecule",
              "select_termination", "relax_clean_slab",
              "prescreen_sites", "relax_adsorbate", "site_energies", "scan_interface",
-             "relax_interface", "compute_adhesion")
+             "relax_interface", "compute_adhesion", "charge_transfer")
 
 T_REF_S = 120.0  # one energy + forces, 13-atom slab, PW(300), kpt_density 3.5, one core
 N_REF = 13
@@ -171,6 +171,9 @@ def dft_seconds(rule: str, settings: Mapping, paths: Iterable[str] = (),
                 return 0.0  # the prescreen's single point or ML flags are only copied
         return relaxation_s(n + 1, settings)
     iface = settings["interface"]
+    if rule == "charge_transfer":  # three single points of a site and of each interface
+        return 3 * (single_point_s(settings["slab"]["max_atoms"] + 1, calc)
+                    + single_point_s(iface["max_atoms"], calc))
     if rule == "scan_interface":
         return iface["registry_grid"] ** 2 * (single_point_s(iface["max_atoms"], calc) + 60.0)
     scan = _read_json(_find(paths, "scan.json")) or {}
@@ -204,6 +207,8 @@ def n_atoms(rule: str, settings: Mapping, paths: Iterable[str] = (),
         return settings["slab"]["max_atoms"]
     if rule in ("relax_clean_slab", "prescreen_sites", "relax_adsorbate", "site_energies"):
         return _slab(paths, wildcards, settings)[0] + 1
+    if rule == "charge_transfer":
+        return max(settings["slab"]["max_atoms"] + 1, settings["interface"]["max_atoms"])
     scan = _read_json(_find(paths, "scan.json")) or {}
     return scan.get("n_atoms", settings["interface"]["max_atoms"])
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
+from ase import Atoms
 
 from philicity import calculators, config, jobs
 
@@ -59,6 +61,49 @@ def test_real_gpaw_relaxation_of_na_on_al100(tmp_path, tiny, root):
     e_b = rec["energy_eV"] - clean["energy_eV"] - atom["energy_eV"]
     # Na binds to Al: negative, and within the physical range of an alkali adatom
     assert -3.0 < e_b < -0.5
+    # and gives electrons to the metal: a positive Hirshfeld charge, below one electron
+    assert 0.05 < rec["adatom_charge_e"] < 1.0
+
+
+def test_charge_density_difference_cube_of_na_on_al100_integrates_to_zero(tmp_path, tiny,
+                                                                          root):
+    """rho(Na/Al) - rho(Al) - rho(Na) of a neutral system holds no net charge: its integral
+    (from the cube file) is zero within the grid's own error, the error with which each
+    of the three densities integrates to its electron count."""
+    from ase.io.cube import read_cube_data
+    from ase.units import Bohr
+
+    from philicity import charges
+    from philicity.jobs.charges import density_difference
+
+    cif = tmp_path / "Al.cif"
+    shutil.copy(root / "structures/coatings/Al.cif", cif)
+    jobs.check_candidate(cif, "Al", tiny, tmp_path / "c.json")
+    terms = jobs.select_termination(tmp_path / "c.json", cif, "100", tiny, tmp_path / "t.json",
+                                    {"termination": "lowest_energy"})
+    from ase.io import jsonio
+
+    slab = jsonio.decode(terms["terminations"][0]["atoms"])
+    top = slab.positions[:, 2].max()
+    hollow = slab.positions[slab.positions[:, 2] > top - 0.1][:2, :2].mean(axis=0)
+    atoms = slab + Atoms("Na", positions=[[*hollow, top + 2.6]])
+    lower = np.arange(len(atoms)) < len(slab)
+    out = density_difference(atoms, lower, tiny, None, tmp_path, "site")
+    assert out["status"] == "ok"
+    data, cube_atoms = read_cube_data(str(tmp_path / "site_density_difference.cube"))
+    integral = data.sum() * cube_atoms.get_volume() / Bohr**3 / data.size
+    # each density's own integration error on this grid: Al 13 e, Na 11 e per atom
+    errors = []
+    for part, n_el in (("combined", 8 * 13 + 11), ("lower", 8 * 13), ("upper", 11)):
+        errors.append(abs(out[f"{part}_integral_e"] - n_el))
+    assert abs(integral) <= sum(errors) + 1e-3, (integral, errors)
+    assert integral == pytest.approx(out["integral_e"], abs=1e-6)
+    # Na gives electrons to Al: charge moves down across the plane between them
+    assert out["charge_moved_e"] > 0.02
+    assert out["upper_hirshfeld_e"] > 0.05
+    profile = np.loadtxt(tmp_path / "site_profile.csv", delimiter=",", skiprows=1)
+    assert profile.shape[1] == 3 and (tmp_path / "site_profile.png").stat().st_size > 1000
+    assert charges.interface_plane(atoms, lower) == pytest.approx(top + 1.3)
 
 
 def test_factory_builds_lcao_and_dipole_corrected_pw(tiny):

@@ -407,9 +407,29 @@ def report_inputs(metal):
                        if config["run_interfaces"] else []),
         "atom": f"{work('atoms')}/{metal}/record.json",
         "bulk": f"{work('bulk')}/{metal}/record.json",
-        "phases": sorted({phase_record(k) for keys in reaction_phases(metal).values()
-                          for k in keys}),
+        "reactions": f"{RESULTS}/reactions/{metal}.csv",
+        "charges": [f"{RESULTS}/charges/{metal}/{c}/record.json" for c in coatings]
+        if config["charge_density_difference"] else [],
     }
+
+
+def charge_inputs(name, metal):
+    """The gathered records whose best site and interfaces get charge-density
+    differences (config ``charge_density_difference``)."""
+    wanted = config["charge_density_difference"]
+    inputs = {}
+    if "site" in wanted:
+        inputs["sites"] = site_summary("coatings", name, metal)
+    if "interface" in wanted and config["run_interfaces"]:
+        inputs["interfaces"] = interface_summary(name, metal)
+    return inputs
+
+
+def reaction_inputs(metal):
+    """The records the reaction table of ``metal`` reads: candidates, phase energies."""
+    return {"candidates": report_inputs(metal)["candidates"],
+            "phases": sorted({phase_record(k) for keys in reaction_phases(metal).values()
+                              for k in keys})}
 
 
 def _database_inputs(w):

@@ -1,4 +1,5 @@
-# Site tables, rankings and the ASE database of every calculation. Their inputs are plain
+# Site tables, rankings, charge-density differences and the ASE database of every
+# calculation. Their inputs are plain
 # files (no checkpoint targets), so Snakemake's mtime, input and params triggers apply.
 
 
@@ -11,7 +12,7 @@ rule report_metal:
         ranking=f"{RESULTS}/ranking/{{metal}}.csv",
         ranking_md=f"{RESULTS}/ranking/{{metal}}.md",
         interfaces=f"{RESULTS}/interfaces/{{metal}}.csv",
-        reactions=f"{RESULTS}/reactions/{{metal}}.csv",
+        charges=f"{RESULTS}/charges/{{metal}}.csv",
     log:
         f"{logs('report_metal')}/{{metal}}.log",
     params:
@@ -32,15 +33,68 @@ rule report_metal:
         ranking_csv=lambda w, output: output.ranking,
         ranking_md=lambda w, output: output.ranking_md,
         interfaces_csv=lambda w, output: output.interfaces,
-        # per coating the phases of its reaction with the metal (tracked: a compound
-        # dropped into structures/ reruns the tables)
-        reaction_phases=lambda w: reaction_phases(w.metal),
-        phase_jsons=lambda w, input: {k: phase_record(k) for keys in
-                                      reaction_phases(w.metal).values() for k in keys},
-        reactions_csv=lambda w, output: output.reactions,
+        reactions_csv=lambda w, input: input.reactions,
+        charge_jsons=lambda w, input: list(input.charges),
+        charges_csv=lambda w, output: output.charges,
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/run_job.py"
+
+
+# Per coating, the driving force of the metal to react with it, from the bulk energies of
+# the phases in structures/ (a target of its own: `snakemake results/reactions/Li.csv`
+# computes only those).
+rule report_reactions:
+    input:
+        unpack(lambda w: reaction_inputs(w.metal)),
+    output:
+        f"{RESULTS}/reactions/{{metal}}.csv",
+    log:
+        f"{logs('report_reactions')}/{{metal}}.log",
+    params:
+        job="philicity.jobs.report:report_reactions",
+        metal=lambda w: w.metal,
+        # per coating the phases of its reaction (tracked: a compound dropped into
+        # structures/ reruns the table)
+        reaction_phases=lambda w: reaction_phases(w.metal),
+        candidate_jsons=lambda w, input: list(input.candidates),
+        phase_jsons=lambda w, input: {k: phase_record(k) for keys in
+                                      reaction_phases(w.metal).values() for k in keys},
+        out_csv=lambda w, output: output[0],
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/run_job.py"
+
+
+# Charge-density differences of one coating with one metal: its best site and its
+# interfaces (config charge_density_difference), three DFT single points each.
+rule charge_transfer:
+    input:
+        unpack(lambda w: charge_inputs(w.name, w.metal)),
+    output:
+        f"{RESULTS}/charges/{{metal}}/{{name}}/record.json",
+    log:
+        f"{logs('charge_transfer')}/{{metal}}/{{name}}.log",
+    params:
+        job="philicity.jobs.charges:charge_transfer",
+        name=lambda w: w.name,
+        metal=lambda w: w.metal,
+        settings=settings_of("adsorption"),
+        options=lambda w: job_options("coatings", w.name),
+        site_summary=lambda w, input: input.get("sites"),
+        interface_summary=lambda w, input: input.get("interfaces"),
+        outdir=lambda w, output: Path(output[0]).parent,
+    threads: dft_tasks("charge_transfer")
+    resources:
+        **dft_resources("charge_transfer"),
     conda:
         "../../environment.yml"
     script:

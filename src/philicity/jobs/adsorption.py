@@ -12,6 +12,7 @@ from ase.io import jsonio
 
 from philicity import (
     calculators,
+    charges,
     ml_then_dft,
     quality,
     sites,
@@ -70,7 +71,8 @@ def prescreen_sites(terminations_json: str | Path, sites_json: str | Path,
         sp = slab_single_point(atoms, settings, options, out_json.with_name(f"{site}_calc.txt"))
         fields = {"dft_single_point_eV": sp.energy_eV, "dft_fmax_eV_A": sp.fmax_eV_A,
                   "scf_iterations": sp.scf_iterations, "dft_wall_s": round(sp.wall_s, 2),
-                  "scf_converged": sp.scf_converged, "scf_tries": sp.extra["scf_tries"]}
+                  "scf_converged": sp.scf_converged, "scf_tries": sp.extra["scf_tries"],
+                  "adatom_charge_e": adatom_charge(sp, checkpoint_dir / f"{site}_density.gpw")}
         if sp.energy_eV is not None and gpaw:
             # the DFT relaxation, if this site is chosen, restarts from these
             fields["gpw"] = save_wavefunctions(sp.atoms.calc, checkpoint_dir / f"{site}.gpw")
@@ -126,7 +128,7 @@ def relax_adsorbate(terminations_json: str | Path, sites_json: str | Path,
         item = next(i for i in pre["sites"] if i["site"] == site["name"])
         fields.update({k: item.get(k) for k in ("ml_energy_eV", "ml_E_b_atom_eV", "ml_steps",
                                                   "ml_flags", "dft_single_point_eV",
-                                                  "kept_despite")})
+                                                  "kept_despite", "adatom_charge_e")})
         fields["prescreen_scf_iterations"] = item.get("scf_iterations")
         # the DFT geometry (the ML adatom on the DFT substrate); the ML one if pruned
         at_sp = jsonio.decode(item.get("dft_atoms") or item["ml_atoms"])
@@ -155,6 +157,7 @@ def relax_adsorbate(terminations_json: str | Path, sites_json: str | Path,
     flags = quality.site_flags(initial, outcome.atoms, clean, all_sites,
                                site["kind"], settings["quality"], outcome.scf_converged,
                                outcome.relax_converged)
+    fields["adatom_charge_e"] = adatom_charge(outcome, outdir / "density.gpw")
     rec = record("adsorbate", outcome, settings, **fields, flags=flags, stage=stage,
                   E_clean_slab_eV=clean_rec["energy_eV"],
                   adatom_start_A=initial.positions[-1].tolist(),
@@ -241,6 +244,15 @@ def _held_relaxation(start: Atoms, settings: dict, options: dict | None,
     return {"energy_eV": outcome.energy_eV, "stage": "dft_relaxed", "steps": outcome.steps,
             "scf_iterations": outcome.scf_iterations, "flags": flags,
             "atoms": jsonio.encode(outcome.atoms)}
+
+
+def adatom_charge(outcome, scratch: Path) -> float | None:
+    """The adatom's (last atom's) Hirshfeld charge (e, positive = electrons given to the
+    substrate) at the outcome's final geometry; None without a converged GPAW density."""
+    if outcome.energy_eV is None:
+        return None
+    q = charges.hirshfeld_charges(outcome.atoms.calc, scratch)
+    return None if q is None else q[-1]
 
 
 def _relaxed_clean(terms: dict, clean_dir: str | Path, termination: int) -> Atoms:

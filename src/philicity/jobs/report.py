@@ -36,11 +36,11 @@ def report_metal(metal: str, candidate_jsons: list, site_summaries: list,
                  ranking_md: str | Path, interface_summaries: list | None = None,
                  wetting_config: dict | None = None,
                  interfaces_csv: str | Path | None = None,
-                 reaction_phases: dict | None = None, phase_jsons: dict | None = None,
-                 reactions_csv: str | Path | None = None) -> None:
-    """Write the site, baseline, interface, reaction and ranking tables of one anode
-    metal. ``reaction_phases``: coating -> keys of the phases its reaction needs;
-    ``phase_jsons``: key -> that phase's energy record."""
+                 reactions_csv: str | Path | None = None,
+                 charge_jsons: list | None = None,
+                 charges_csv: str | Path | None = None) -> None:
+    """Write the site, baseline, interface and ranking tables of one anode metal (with
+    ``reactions_csv``, :func:`report_reactions`' table, the reaction columns)."""
     import pandas as pd
 
     from philicity import ranking, wetting
@@ -72,17 +72,17 @@ def report_metal(metal: str, candidate_jsons: list, site_summaries: list,
     sigma = wetting.surface_tension_for(metal, wetting_config or {})
     ifaces = ranking.interface_rows([read_json(p) for p in adhesion_jsons], sigma.sigma_J_m2,
                                     sigma.from_dft_film)
-    reacted = None
-    if reaction_phases is not None:
-        phase_records = {k: read_json(p) for k, p in (phase_jsons or {}).items()}
-        reacted = ranking.reaction_rows(
-            metal, {n: f for n, f in formula.items() if n in reaction_phases and f},
-            {n: keys for n, keys in reaction_phases.items() if n not in failed}, phase_records)
-        if reactions_csv is not None:
-            atomic_write_text(reactions_csv, reacted.to_csv(index=False, float_format="%.4f"))
+    reacted = pd.read_csv(reactions_csv, keep_default_na=False, na_values=[""]) if (
+        reactions_csv is not None) else None
     ranked = ranking.ranking(candidates, table, e_base, weights, settings_hash(settings),
                              ifaces, metal=metal, references_failed="; ".join(references),
                              reactions=reacted)
+    if charges_csv is not None:
+        charge_records = [read_json(p) for p in charge_jsons or []]
+        atomic_write_text(charges_csv, ranking.charge_rows(
+            charge_records, {r["name"]: str(Path(p).parent) for r, p in
+                             zip(charge_records, charge_jsons or [], strict=True)}
+        ).to_csv(index=False, float_format="%.4f"))
     if interfaces_csv is not None:
         atomic_write_text(interfaces_csv, ifaces.to_csv(index=False, float_format="%.4f"))
     atomic_write_text(sites_csv, table.to_csv(index=False, float_format="%.4f"))
@@ -91,6 +91,22 @@ def report_metal(metal: str, candidate_jsons: list, site_summaries: list,
     atomic_write_text(ranking_md, ranking.ranking_markdown(
         metal, ranked, reference_miller, e_base, e_atom, e_bulk, settings_hash(settings),
         weights, sigma.sigma_J_m2, sigma.source))
+
+
+def report_reactions(metal: str, candidate_jsons: list, reaction_phases: dict,
+                     phase_jsons: dict, out_csv: str | Path) -> None:
+    """The reaction table of one anode metal: per coating that passed its checks, the
+    driving force to react (``ranking.reaction_rows``). ``reaction_phases``: coating ->
+    keys of the phases its reaction needs; ``phase_jsons``: key -> its energy record."""
+    from philicity import ranking
+    from philicity.files import atomic_write_text
+
+    formula = {c["name"]: c.get("formula") for c in map(read_json, candidate_jsons)
+               if c["status"] == "ok"}
+    table = ranking.reaction_rows(
+        metal, formula, {n: keys for n, keys in reaction_phases.items() if n in formula},
+        {k: read_json(p) for k, p in phase_jsons.items()})
+    atomic_write_text(out_csv, table.to_csv(index=False, float_format="%.4f"))
 
 
 def report_terminations(terminations_jsons: list[str | Path], out_csv: str | Path) -> None:

@@ -1,0 +1,86 @@
+"""Charge-density differences (philicity.charges): hand-built densities on small grids."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ase import Atoms
+from ase.io.cube import read_cube_data
+from ase.units import Bohr
+
+from philicity import charges
+from philicity.jobs.charges import best_site
+
+CELL = np.diag([2.0, 3.0, 10.0])  # A; plane area 6 A^2
+
+
+def _dipole_layer() -> np.ndarray:
+    """A neutral difference: +0.01 e/A^3 in the slice z in [4, 5) A, -0.01 in [5, 6)."""
+    rho = np.zeros((4, 6, 20))  # dz = 0.5 A
+    rho[:, :, 8:10] = 0.01
+    rho[:, :, 10:12] = -0.01
+    return rho
+
+
+def test_charge_profile_of_a_hand_built_dipole_layer():
+    profile = charges.plane_profile(_dipole_layer(), CELL)
+    assert profile.z_A[:3] == pytest.approx([0.0, 0.5, 1.0])
+    assert profile.rho_e_per_A[8] == pytest.approx(0.06)  # 0.01 e/A^3 * 6 A^2
+    # 0.06 e/A over 1 A accumulated below z = 5 A, then given back above it
+    assert profile.charge_moved(5.0) == pytest.approx(0.06)
+    assert profile.charge_moved(4.5) == pytest.approx(0.03)
+    assert profile.q_below_e[0] == 0.0 and profile.charge_moved(9.5) == pytest.approx(0.0)
+    assert charges.integrate(_dipole_layer(), CELL) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_charge_integral_counts_electrons():
+    rho = np.full((4, 6, 20), 0.5)  # 0.5 e/A^3 in 60 A^3
+    assert charges.integrate(rho, CELL) == pytest.approx(30.0)
+
+
+def test_charge_density_difference_needs_one_grid():
+    a = np.ones((2, 2, 2))
+    assert charges.density_difference(3 * a, a, a) == pytest.approx(a)
+    with pytest.raises(ValueError, match="different grids"):
+        charges.density_difference(a, np.ones((2, 2, 3)), a)
+
+
+def test_charge_profile_refuses_a_tilted_surface_normal():
+    cell = CELL.copy()
+    cell[2, 0] = 1.0
+    with pytest.raises(ValueError, match="not along z"):
+        charges.plane_profile(_dipole_layer(), cell)
+
+
+def test_cube_file_holds_the_difference_in_electrons_per_cubic_bohr(tmp_path):
+    atoms = Atoms("Na", positions=[[1, 1.5, 5]], cell=CELL, pbc=True)
+    charges.write_cube(tmp_path / "d.cube", atoms, _dipole_layer())
+    data, back = read_cube_data(str(tmp_path / "d.cube"))
+    assert data.shape == (4, 6, 20)
+    assert data.max() == pytest.approx(0.01 * Bohr**3)
+    # the cube of a neutral difference integrates to zero
+    assert data.sum() * back.get_volume() / Bohr**3 / data.size == pytest.approx(0, abs=1e-12)
+
+
+def test_charge_plane_lies_between_the_parts():
+    atoms = Atoms("Al2Na", positions=[[0, 0, 3], [1, 1, 5], [0, 0, 7.6]], cell=CELL)
+    assert charges.interface_plane(atoms, np.array([True, True, False])) == pytest.approx(6.3)
+
+
+def test_charge_analysis_takes_the_best_unflagged_site():
+    recs = [{"status": "ok", "flags": [], "energy_eV": -12.0, "E_clean_slab_eV": -10.0,
+             "site": "a"},
+            {"status": "ok", "flags": ["moved"], "energy_eV": -13.0, "E_clean_slab_eV": -10.0,
+             "site": "b"},
+            {"status": "ok", "flags": [], "energy_eV": -21.5, "E_clean_slab_eV": -19.0,
+             "site": "c"},  # another facet: -2.5 below its own clean slab
+            {"status": "failed", "site": "d"}]
+    assert best_site(recs)["site"] == "c"
+    assert best_site(recs[3:]) is None
+
+
+def test_charges_without_a_density_calculator_are_none(tmp_path):
+    from ase.calculators.emt import EMT
+
+    assert charges.hirshfeld_charges(EMT(), tmp_path / "x.gpw") is None
+    assert charges.all_electron_density(EMT()) is None
