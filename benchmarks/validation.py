@@ -4,10 +4,11 @@ itself, and compared with the papers.
 Each case is a Snakemake run of the shipped workflow restricted to one coating and facet
 (``--preset fast`` by default), with Na as the anode and the papers' sigma_Na =
 0.2523 J/m^2 for the Young-Dupre angle: W_ad cases with interfaces, E_b cases without,
-with every site's energy (``site_energies: true``). All cases share one results folder
-(``--workdir``), so the Na references are computed once and a rerun resumes where the last
-one stopped (Snakemake keeps finished jobs): the benchmark can be completed over several
-runs. ``--collect`` runs nothing and tabulates what is finished.
+with every site's energy (``site_energies: true``). Reaction cases (E_react, eV per metal
+atom) run ``benchmarks/reaction_energies.py``'s bulk jobs instead. All cases share one
+results folder (``--workdir``), so the Na references are computed once and a rerun
+resumes where the last one stopped (Snakemake keeps finished jobs): the benchmark can be
+completed over several runs. ``--collect`` runs nothing and tabulates what is finished.
 
 Writes ``docs/validation.csv`` (one row per case, with the settings hash, the code version
 and the cost in core hours summed from the records' wall times) and the table of
@@ -15,7 +16,7 @@ and the cost in core hours summed from the records' wall times) and the table of
 line exactly (one line)
 
     validation cases=<n> order_agree=<k>/<m> regime_agree=<k>/<m>
-    max_abs_dW_J_m2=<x> max_abs_dE_eV=<y>
+    max_abs_dW_J_m2=<x> max_abs_dE_eV=<y> reaction_sign_agree=<k>/<m>
 
     python benchmarks/validation.py --cores 2
     python benchmarks/validation.py --cases W_ad:Pb E_b:Ag --dispersion d3bj
@@ -65,6 +66,10 @@ def cases(published: dict) -> list[dict]:
              "coating": c["coating"], "miller": c["miller"], "published": c["E_b_eV"],
              "unit": "eV"}
             for c in published["binding_energy_isolated_atom_ref"]]
+    out += [{"case": f"E_react:{c['metal']}+{c['reactant']}", "quantity": "E_react",
+             "metal": c["metal"], "coating": c["reactant"], "miller": None,
+             "published": c["E_eV_per_M"], "unit": f"eV per {c['metal']}"}
+            for c in published.get("reaction_energy", [])]
     return out
 
 
@@ -109,6 +114,30 @@ def run_case(case: dict, workdir: Path, preset: str, dispersion: str, cores: int
     return code
 
 
+def run_reaction_case(case: dict, workdir: Path, preset: str, dispersion: str) -> None:
+    """A reaction case: ``benchmarks/reaction_energies.py``'s bulk jobs and reaction
+    energy with the preset's settings; its row kept in ``workdir/cases/<case>/``."""
+    from reaction_energies import pair_reaction, phase_pool
+
+    from philicity import config as cfg
+
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config["preset"] = preset
+    if dispersion != "none":
+        config.setdefault("overrides", {}).setdefault("calculator", {})["dispersion"] = (
+            dispersion)
+    settings = cfg.settings(cfg.validate(config))
+    row = pair_reaction(case["metal"], case["coating"], phase_pool(ROOT / "structures"),
+                        settings, workdir / "reactions")
+    kept = case_tables(workdir, case)
+    kept.mkdir(parents=True, exist_ok=True)
+    (kept / "reaction.json").write_text(json.dumps({
+        **row, "settings_hash": cfg.settings_hash(cfg.stage_settings(settings, "bulk"))}))
+    (kept / "run.json").write_text(json.dumps({
+        "version": f"{versions()['philicity']} ({code_version()})", "preset": preset,
+        "dispersion": dispersion, "exit_code": 0}))
+
+
 def case_tables(workdir: Path, case: dict) -> Path:
     """Where the tables of ``case``'s last run are kept."""
     return workdir / "cases" / case["case"].replace(":", "_")
@@ -146,6 +175,13 @@ def ours(case: dict, tables: Path) -> dict:
     its settings hash and status (``None`` where the case has not finished)."""
     coating = case["coating"]
     row = {"ours": None, "settings_hash": "", "status": "not run yet"}
+    if case["quantity"] == "E_react":
+        if (tables / "reaction.json").exists():
+            r = json.loads((tables / "reaction.json").read_text())
+            row.update(ours=r.get("E_react_eV_per_M"), settings_hash=r["settings_hash"],
+                       status=f"{r['status']}; products {r.get('products') or 'none'}",
+                       core_s=r.get("core_s", 0.0))
+        return row
     ranking = tables / "ranking.csv"
     if not ranking.exists():
         return row
@@ -187,6 +223,8 @@ def compare(rows: list[dict]) -> list[dict]:
                 r["theta_deg"], r["regime"] = contact_angle(r["ours"], SIGMA_NA_J_M2)
                 r["regime_agrees"] = ((r["theta_deg"] < 90.0)
                                       == (r["theta_published_deg"] < 90.0))
+        if r["quantity"] == "E_react" and r["ours"] is not None:
+            r["sign_agrees"] = (r["ours"] < 0) == (r["published"] < 0)
         r["difference"] = (round(r["ours"] - r["published"], 4) if r["ours"] is not None
                            else None)
     return rows
@@ -199,7 +237,8 @@ def markdown(rows: list[dict]) -> str:
     for r in rows:
         fmt = (lambda v: "" if v is None else f"{v:.3f}")  # noqa: E731
         regime = (f"{r.get('regime_published', '')} / {r.get('regime', '')}"
-                  if r["quantity"] == "W_ad" else "")
+                  if r["quantity"] == "W_ad" else
+                  f"sign agrees: {r['sign_agrees']}" if "sign_agrees" in r else "")
         lines.append(f"| {r['case']} ({r['unit']}) | {r['published']} | {fmt(r['ours'])} | "
                      f"{fmt(r['difference'])} | {r['order_agrees']} | {regime} | "
                      f"{r['settings_hash']} | {r['version']} | {r['cost_core_h']} | "
@@ -245,19 +284,25 @@ def main(argv: list[str] | None = None) -> None:
             rows.append({**case, "ours": None, "settings_hash": "", "version": "",
                          "cost_core_h": 0.0, "status": f"not run: {NOT_RUN[case['coating']]}"})
             continue
-        if not args.collect:
+        if not args.collect and case["quantity"] == "E_react":
+            if not args.dry_run:
+                run_reaction_case(case, workdir, args.preset, args.dispersion)
+        elif not args.collect:
             run_case(case, workdir, args.preset, args.dispersion, args.cores, args.dry_run)
         kept = case_tables(workdir, case)
         run = json.loads((kept / "run.json").read_text()) if (kept / "run.json").exists() \
             else {"version": "", "preset": args.preset, "dispersion": args.dispersion}
-        rows.append({**case, **ours(case, kept), "version": run["version"],
-                     "cost_core_h": cost_core_h(workdir / "results", case["coating"]),
+        mine = ours(case, kept)
+        cost = (round(mine.pop("core_s", 0.0) / 3600.0, 3) if case["quantity"] == "E_react"
+                else cost_core_h(workdir / "results", case["coating"]))
+        rows.append({**case, **mine, "version": run["version"], "cost_core_h": cost,
                      "preset": run["preset"], "dispersion": run["dispersion"]})
     if args.dry_run:
         return
     rows = compare(rows)
     columns = ["case", "quantity", "metal", "coating", "published", "ours", "unit",
-               "difference", "order_agrees", "regime_agrees", "theta_published_deg",
+               "difference", "order_agrees", "regime_agrees", "sign_agrees",
+               "theta_published_deg",
                "theta_deg", "settings_hash", "version", "cost_core_h", "preset",
                "dispersion", "status"]
     write_rows(args.csv, [{k: r.get(k, "") for k in columns} for r in rows])
@@ -266,12 +311,14 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps({k: r.get(k) for k in columns}))
     w = [r for r in rows if r["quantity"] == "W_ad" and r["ours"] is not None]
     e = [r for r in rows if r["quantity"] == "E_b" and r["ours"] is not None]
+    x = [r for r in rows if r["quantity"] == "E_react" and r["ours"] is not None]
     ordered = [r for r in w + e if r["order_agrees"] != ""]
     print(f"validation cases={len(w) + len(e)} "
           f"order_agree={sum(r['order_agrees'] is True for r in ordered)}/{len(ordered)} "
           f"regime_agree={sum(r.get('regime_agrees') is True for r in w)}/{len(w)} "
           f"max_abs_dW_J_m2={max((abs(r['difference']) for r in w), default=0):.3f} "
-          f"max_abs_dE_eV={max((abs(r['difference']) for r in e), default=0):.3f}")
+          f"max_abs_dE_eV={max((abs(r['difference']) for r in e), default=0):.3f} "
+          f"reaction_sign_agree={sum(r['sign_agrees'] for r in x)}/{len(x)}")
 
 
 if __name__ == "__main__":

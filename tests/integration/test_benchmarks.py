@@ -124,11 +124,19 @@ def test_validation_compares_kept_case_tables_and_prints_the_promised_last_line(
              "dft_at_ml,failed: SCF\n")
     case("E_b_Ag", "Ag,100,t0-hollow0,-2.50,h2,ok\n")
     case("E_b_Zn", "Zn,101,t0-hollow0,-2.30,h2,ok\n")
+    # the reaction case: Li + graphite -> LiC6 at -0.25 eV per Li against -0.11
+    folder = tmp_path / "cases" / "E_react_Li+graphite"
+    folder.mkdir(parents=True)
+    (folder / "reaction.json").write_text(
+        '{"E_react_eV_per_M": -0.25, "products": "LiC6", "status": "ok", '
+        '"settings_hash": "h3", "core_s": 360.0}')
+    (folder / "run.json").write_text('{"version": "0.1.0 (abc)", "preset": "fast", '
+                                     '"dispersion": "none", "exit_code": 0}')
     validation.main(["--collect", "--workdir", str(tmp_path), "--csv",
                      str(tmp_path / "v.csv"), "--md", str(tmp_path / "v.md")])
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last == ("validation cases=5 order_agree=5/5 regime_agree=3/3 "
-                    "max_abs_dW_J_m2=0.080 max_abs_dE_eV=0.100")
+                    "max_abs_dW_J_m2=0.080 max_abs_dE_eV=0.100 reaction_sign_agree=1/1")
     import pandas as pd
 
     table = pd.read_csv(tmp_path / "v.csv").set_index("case")
@@ -138,6 +146,9 @@ def test_validation_compares_kept_case_tables_and_prints_the_promised_last_line(
     assert table.loc["W_ad:Na3Zr2Si2PO12", "status"].startswith("not run: no CIF")
     assert table.loc["W_ad:Na2CO3", "theta_deg"] == pytest.approx(101.96, abs=0.01)
     assert table.loc["E_b:Ag", "version"] == "0.1.0 (abc)"
+    react = table.loc["E_react:Li+graphite"]
+    assert react["ours"] == -0.25 and react["difference"] == pytest.approx(-0.14)
+    assert react["cost_core_h"] == pytest.approx(0.1) and "LiC6" in react["status"]
     md = (tmp_path / "v.md").read_text()
     assert md.count(validation.MARK) == 2 and "| W_ad:Pb (J/m^2) | 0.44 | 0.450 |" in md
 
