@@ -162,6 +162,24 @@ def single_point(atoms: Atoms, calc: Calculator, forces: bool = True) -> Outcome
                    scf_iterations=_scf_iterations(calc))
 
 
+PROGRESS_PREFIX = "philicity-step"
+
+
+def progress_line(step: int, steps: int, energy_eV: float, fmax_eV_A: float,
+                  scf_iterations: int | None, step_s: float) -> str:
+    """The log line of one ionic step (``philicity status`` reads the last one):
+    ``philicity-step 3/60 energy_eV=-212.716055 fmax_eV_A=0.0421 scf=12 step_s=41.3``."""
+    return (f"{PROGRESS_PREFIX} {step}/{steps} energy_eV={energy_eV:.6f} "
+            f"fmax_eV_A={fmax_eV_A:.4f} scf={'-' if scf_iterations is None else scf_iterations} "
+            f"step_s={step_s:.1f}")
+
+
+def _is_master() -> bool:
+    from ase.parallel import world
+
+    return world.rank == 0
+
+
 def relax(
     atoms: Atoms,
     calc: Calculator,
@@ -242,6 +260,17 @@ def relax(
     opt.attach(lambda: scf_counts.append(_scf_iterations(calc) or 0))
     energies = [frames[0].get_potential_energy()] if frames else []
     opt.attach(lambda: energies.append(atoms.get_potential_energy()))  # cached, no new SCF
+    clock = [time.perf_counter()]
+
+    def progress() -> None:  # one line per ionic step in the job's log
+        now = time.perf_counter()
+        if _is_master():
+            print(progress_line(opt.nsteps + resumed, steps, energies[-1], _max_force(atoms),
+                                _scf_iterations(calc), now - clock[0]),
+                  flush=True)
+        clock[0] = now
+
+    opt.attach(progress)
     try:
         converged = bool(opt.run(fmax=fmax_eV_A, steps=max(steps - resumed, 0)))
     except Exception as exc:

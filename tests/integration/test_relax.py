@@ -86,3 +86,23 @@ def test_the_supplied_hessian_is_not_changed_by_the_relaxation(slab, tmp_path):
     soft = np.eye(3 * len(slab)) * 0.05
     relax(slab, EMT(), 0.01, 300, tmp_path / "a.traj", hessian=soft)
     assert np.array_equal(soft, np.eye(3 * len(slab)) * 0.05)
+
+
+def test_each_ionic_step_writes_a_progress_line(tmp_path, capsys):
+    """One log line per step: step k of at most N, energy, fmax, SCF count, step time."""
+    from ase.build import fcc100
+    from ase.calculators.emt import EMT
+
+    from philicity.relax import PROGRESS_PREFIX, relax
+
+    slab = fcc100("Cu", (2, 2, 2), vacuum=5.0)
+    slab.positions[-1, 2] += 0.2
+    out = relax(slab, EMT(), 0.05, 20, tmp_path / "r.traj")
+    lines = [ln for ln in capsys.readouterr().out.splitlines()
+             if ln.startswith(PROGRESS_PREFIX)]
+    assert len(lines) == out.steps + 1  # the start and every step
+    last = lines[-1].split()
+    assert last[1] == f"{out.steps}/20"
+    assert float(last[2].split("=")[1]) == pytest.approx(out.energy_eV, abs=1e-6)
+    assert float(last[3].split("=")[1]) == pytest.approx(out.fmax_eV_A, abs=1e-4)
+    assert last[4] == "scf=-" and last[5].startswith("step_s=")
