@@ -138,7 +138,8 @@ def test_emt_screen_end_to_end_with_a_broken_cif(emt_local_run):
 FIXTURE = ROOT / "tests" / "workflow" / "fixtures" / "emt_screen"
 
 
-@pytest.mark.parametrize("table", ["ranking", "sites", "baseline", "interfaces", "reactions", "charges"])
+@pytest.mark.parametrize("table", ["ranking", "sites", "baseline", "interfaces", "reactions",
+                                   "charges"])
 def test_emt_screen_tables_equal_the_recorded_ones(emt_local_run, table):
     """Every number of the EMT demo screen's tables equals the recorded one (to the 4
     printed decimals): code reorganisations change no result. Recorded with
