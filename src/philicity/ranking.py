@@ -144,15 +144,31 @@ def site_energy_rows(records: list[dict], formula: dict[str, str], e_atom: float
     return pd.DataFrame(rows, columns=SITE_COLUMNS)
 
 
+# Flags that describe where a converged DFT relaxation ended, not a failed calculation:
+# its energy is that of a real minimum (the adatom went to another site, or the surface
+# rearranged under it). A coating whose every site carries one is ranked on the lowest
+# such site, and its status says so; desorbed or unconverged sites never rank.
+PHYSICAL_FLAGS = ("moved", "reconstructed")
+
+
+def _only_physical(flags: str) -> bool:
+    parts = [f.strip() for f in flags.split(";") if f.strip()]
+    return bool(parts) and all(f.split(" ")[0] in PHYSICAL_FLAGS for f in parts)
+
+
 def best_sites(table: pd.DataFrame) -> pd.DataFrame:
     """Per coating, the unflagged freely relaxed site with the lowest E_b vs the atom (over
-    all facets); the laterally held site energies do not rank."""
-    clean = table[(table["flags"] == "") & table["E_b_atom_eV"].notna()
-                  & (table["site_energy_mode"] == "free")]
-    if clean.empty:
-        return clean
-    idx = clean.groupby("coating")["E_b_atom_eV"].idxmin()
-    return clean.loc[idx].set_index("coating")
+    all facets); where a coating has none, its lowest DFT site whose flags are all
+    :data:`PHYSICAL_FLAGS`. The laterally held site energies do not rank."""
+    free = table[table["E_b_atom_eV"].notna() & (table["site_energy_mode"] == "free")]
+    clean = free[free["flags"] == ""]
+    fallback = free[free["flags"].map(_only_physical)
+                    & ~free["coating"].isin(set(clean["coating"]))]
+    usable = pd.concat([clean, fallback])
+    if usable.empty:
+        return usable
+    idx = usable.groupby("coating")["E_b_atom_eV"].idxmin()
+    return usable.loc[idx].set_index("coating")
 
 
 def score(dE_vs_baseline_eV: float | None, theta_deg: float | None, weights: dict,
@@ -258,9 +274,13 @@ def ranking(candidates: list[dict], table: pd.DataFrame, baseline_E_b_atom_eV: f
                  if baseline_E_b_atom_eV is not None else None)
             row.update(miller=b["miller"], best_site=b["site"], E_b_atom_eV=b["E_b_atom_eV"],
                        E_b_bulk_eV=b["E_b_bulk_eV"], dE_vs_baseline_eV=d, status="ok")
+            if b["flags"]:
+                row["status"] = (f"ok, every site flagged: ranked on {b['site']}, which "
+                                 f"ended {b['flags']}")
             if b["polar_termination"]:
-                row["status"] = (f"ok, polar termination: ({b['miller']}) has no non-polar "
-                                 "cut; its least polar one, dipole-corrected")
+                row["status"] += (f"{'; ' if row['status'] != 'ok' else ', '}polar "
+                                  f"termination: ({b['miller']}) has no non-polar cut; its "
+                                  "least polar one, dipole-corrected")
         mine = interfaces[interfaces["coating"] == name]
         if name in best_iface.index:
             i = best_iface.loc[name]

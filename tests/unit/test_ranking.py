@@ -50,10 +50,30 @@ def test_ranking_orders_by_score_excludes_flags_and_keeps_failures():
     assert out["W_ad_J_m2"].isna().all() and out["theta_deg"].isna().all()
 
 
-def test_all_sites_flagged_is_a_failure():
-    table = ranking.site_rows([_site("Ag", "t0-hollow0", -12.0, flags=["moved"])], {}, 0, 0)
+def test_all_sites_desorbed_or_unconverged_is_a_failure():
+    table = ranking.site_rows([_site("Ag", "t0-hollow0", -12.0, flags=["desorbed"]),
+                               _site("Ag", "t0-ontop0", -12.5,
+                                     flags=["reconstructed (x)", "relax_not_converged"])],
+                              {}, 0, 0)
     out = ranking.ranking([{"name": "Ag", "status": "ok"}], table, None, W, "h")
     assert out.iloc[0]["status"].startswith("failed: no site")
+
+
+def test_a_coating_whose_every_site_moved_or_reconstructed_ranks_on_its_lowest():
+    """The energy of a converged relaxation that ended on another site or on a rearranged
+    surface is that of a real minimum: the coating is ranked on it, and says so."""
+    table = ranking.site_rows([
+        _site("LiC6", "t0-hollow0", -12.0, flags=["reconstructed (substrate atom moved 0.70 A)"]),
+        _site("LiC6", "t0-ontop0", -11.0, flags=["ml: moved (ontop -> hollow, 2.48 A)"]),
+        _site("Ag", "t0-hollow0", -11.5), _site("Ag", "t0-ontop0", -12.5, flags=["moved"])],
+        {}, -0.2, -1.3)
+    out = ranking.ranking([{"name": "LiC6", "status": "ok"}, {"name": "Ag", "status": "ok"}],
+                          table, -1.5, W, "h").set_index("coating")
+    assert out.loc["LiC6", "best_site"] == "t0-hollow0"
+    assert out.loc["LiC6", "E_b_atom_eV"] == pytest.approx(-1.8)
+    assert out.loc["LiC6", "status"].startswith("ok, every site flagged: ranked on t0-hollow0")
+    # a coating with an unflagged site ranks on it, not on a lower flagged one
+    assert out.loc["Ag", "best_site"] == "t0-hollow0" and out.loc["Ag", "status"] == "ok"
 
 
 def test_a_failed_facet_gives_its_reason_to_the_ranking():
