@@ -8,6 +8,10 @@ min_version("8.20")
 configfile: "config/config.yaml"
 
 
+# the front page of `snakemake --report report.html` (the outputs marked report())
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/bulk.smk"
 include: "workflow/rules/slabs.smk"
@@ -22,6 +26,7 @@ rule all:
         expand(f"{RESULTS}/interfaces/{{metal}}.csv", metal=METALS),
         f"{RESULTS}/calculations.db",
         expand(f"{RESULTS}/terminations/{{name}}.csv", name=TABLED_COATINGS),
+        f"{RESULTS}/report.html",
 
 
 def _summary(log):

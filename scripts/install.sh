@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the pipeline needs on a fresh Debian machine (idempotent).
 #   - Debian packages: libxc-dev, OpenBLAS, Open MPI, ScaLAPACK and FFTW (GPAW links
-#     them), build tools.
+#     them), build tools, and chromium (headless: the screenshot test of results/report.html).
 #   - A project virtual environment in .venv with the package and its extras.
 #   - GPAW compiled from source with MPI, ScaLAPACK and FFTW (scripts/gpaw_siteconfig.py,
 #     compiler mpic++: its C sources are C++), and gpaw-data, which ships the PAW setups
@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES="libxc-dev libopenblas-dev build-essential python3-venv python3-dev
-  openmpi-bin libopenmpi-dev libscalapack-openmpi-dev libfftw3-dev"
+  openmpi-bin libopenmpi-dev libscalapack-openmpi-dev libfftw3-dev chromium"
 missing=""
 for p in $APT_PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -107,7 +107,7 @@ def test_each_setting_change_reruns_exactly_the_jobs_that_read_it(finished, tmp_
     # 3. ranking.weights and 4. wetting.sigma_lv_J_m2: the tables only
     (workdir / "weights.yaml").write_text("ranking:\n  weights: {binding: 2.0, wetting: 0.5}\n")
     ran, _, _ = _run(workdir, *settings, "weights.yaml")
-    assert set(ran) == {"report_metal", "collect_database"}, ran
+    assert set(ran) == {"report_metal", "collect_database", "report_html"}, ran
     ranking = _ranking(workdir)
     ok = ranking[ranking["status"] == "ok"]
     expected = (-2.0 * ok["dE_vs_baseline_eV"]
@@ -115,7 +115,7 @@ def test_each_setting_change_reruns_exactly_the_jobs_that_read_it(finished, tmp_
     assert np.allclose(ok["score"], expected, atol=1e-3)
     (workdir / "sigma.yaml").write_text("wetting:\n  sigma_lv_J_m2: {Al: 1.2}\n")
     ran, _, _ = _run(workdir, *settings, "weights.yaml", "sigma.yaml")
-    assert set(ran) == {"report_metal", "collect_database"}, ran
+    assert set(ran) == {"report_metal", "collect_database", "report_html"}, ran
     ranking = _ranking(workdir)
     ok = ranking[ranking["status"] == "ok"]
     for row in ok.itertuples():  # Young-Dupre with the new sigma: W_ad = sigma (1 + cos)

@@ -82,7 +82,7 @@ def test_emt_screen_end_to_end_with_a_broken_cif(emt_local_run):
     assert list(table.columns) == ["coating", "formula", "miller", "termination", "site",
                                    "site_kind", "E_b_atom_eV", "E_b_bulk_eV", "dft_stage",
                                    "ml_E_b_atom_eV", "flags", "polar_termination",
-                                   "site_energy_mode", "height_A"]
+                                   "site_energy_mode", "height_A", "adatom_charge_e"]
     sites = table[table["site_energy_mode"] == "free"]  # the ones the ranking uses
     assert set(sites["coating"]) == {"Cu", "Ag"}
     # ml-then-dft: the ML model (EMT here) pre-relaxes every site, at most top_k per

@@ -1,18 +1,29 @@
-# Site tables, rankings, charge-density differences and the ASE database of every
-# calculation. Their inputs are plain
+# Site tables, rankings, charge-density differences, the ASE database of every
+# calculation and the HTML report. Their inputs are plain
 # files (no checkpoint targets), so Snakemake's mtime, input and params triggers apply.
+# The outputs a user reads are marked report(): `snakemake --report report.html` (or .zip)
+# collects them with the captions in workflow/report/.
 
 
 rule report_metal:
     input:
         unpack(lambda w: report_inputs(w.metal)),
     output:
-        sites=f"{RESULTS}/sites/{{metal}}.csv",
-        baseline=f"{RESULTS}/baseline/{{metal}}.csv",
-        ranking=f"{RESULTS}/ranking/{{metal}}.csv",
-        ranking_md=f"{RESULTS}/ranking/{{metal}}.md",
-        interfaces=f"{RESULTS}/interfaces/{{metal}}.csv",
-        charges=f"{RESULTS}/charges/{{metal}}.csv",
+        sites=report(f"{RESULTS}/sites/{{metal}}.csv", caption="../report/sites.rst",
+                     category="Sites", labels={"metal": "{metal}", "table": "sites"}),
+        baseline=report(f"{RESULTS}/baseline/{{metal}}.csv", caption="../report/baseline.rst",
+                        category="Sites", labels={"metal": "{metal}", "table": "baseline"}),
+        ranking=report(f"{RESULTS}/ranking/{{metal}}.csv", caption="../report/ranking.rst",
+                       category="Ranking", labels={"metal": "{metal}", "table": "ranking (CSV)"}),
+        ranking_md=report(f"{RESULTS}/ranking/{{metal}}.md", caption="../report/ranking.rst",
+                          category="Ranking",
+                          labels={"metal": "{metal}", "table": "ranking (Markdown)"}),
+        interfaces=report(f"{RESULTS}/interfaces/{{metal}}.csv",
+                          caption="../report/interfaces.rst", category="Interfaces",
+                          labels={"metal": "{metal}", "table": "interfaces"}),
+        charges=report(f"{RESULTS}/charges/{{metal}}.csv", caption="../report/charges.rst",
+                       category="Reactions and charges",
+                       labels={"metal": "{metal}", "table": "charges"}),
     log:
         f"{logs('report_metal')}/{{metal}}.log",
     params:
@@ -52,7 +63,8 @@ rule report_reactions:
     input:
         unpack(lambda w: reaction_inputs(w.metal)),
     output:
-        f"{RESULTS}/reactions/{{metal}}.csv",
+        report(f"{RESULTS}/reactions/{{metal}}.csv", caption="../report/reactions.rst",
+               category="Reactions and charges", labels={"metal": "{metal}", "table": "reactions"}),
     log:
         f"{logs('report_reactions')}/{{metal}}.log",
     params:
@@ -132,13 +144,66 @@ rule report_terminations:
         lambda w: [f"{surface('coatings', w.name, m)}/terminations.json"
                    for m in millers_of("coatings", w.name)],
     output:
-        f"{RESULTS}/terminations/{{name}}.csv",
+        report(f"{RESULTS}/terminations/{{name}}.csv", caption="../report/terminations.rst",
+               category="Terminations", labels={"coating": "{name}"}),
     log:
         f"{logs('report_terminations')}/{{name}}.log",
     params:
         job="philicity.jobs.report:report_terminations",
         terminations_jsons=lambda w, input: list(input),
         out_csv=lambda w, output: output[0],
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/run_job.py"
+
+
+# The screen's report: results/report.html, one self-contained page (figures embedded as
+# PNG, no external resource) with every metal's ranking, binding and site charts, top
+# views of the slabs with their sites, W_ad against the contact angle, interface side
+# views, reactions, charge transfer, terminations, flags and failures; every figure as
+# PNG and SVG in results/report/figures/ (philicity.report). It reads the tables and the
+# records the gathered summaries list (not a local rule: it draws a few hundred figures on
+# a large screen).
+REPORT_TABLES = ("ranking", "sites", "interfaces", "reactions", "charges")
+
+
+def report_html_inputs(wildcards):
+    """Every metal's tables, every terminations table, and the gathered site and
+    interface summaries whose records (and structures) the report reads."""
+    inputs = {t: expand(f"{RESULTS}/{t}/{{metal}}.csv", metal=METALS) for t in REPORT_TABLES}
+    inputs["terminations"] = expand(f"{RESULTS}/terminations/{{name}}.csv",
+                                    name=TABLED_COATINGS)
+    inputs["site_summaries"] = sorted({s for m in METALS for s in report_inputs(m)["sites"]})
+    inputs["interface_summaries"] = sorted({s for m in METALS
+                                            for s in report_inputs(m)["interfaces"]})
+    return inputs
+
+
+rule report_html:
+    input:
+        unpack(report_html_inputs),
+    output:
+        html=report(f"{RESULTS}/report.html", caption="../report/report_html.rst",
+                    category="Report"),
+        figures=report(directory(f"{RESULTS}/report/figures"),
+                       patterns=["{metal,[A-Z][a-z]?}_{figure}.png"],
+                       caption="../report/figures.rst", category="Figures",
+                       subcategory="{metal}", labels={"metal": "{metal}", "figure": "{figure}"}),
+    log:
+        f"{logs('report_html')}/report_html.log",
+    params:
+        job="philicity.jobs.report:report_html",
+        metals=METALS,
+        tables={m: {t: f"{RESULTS}/{t}/{m}.csv" for t in REPORT_TABLES} for m in METALS},
+        site_summaries=lambda w: {m: report_inputs(m)["sites"] for m in METALS},
+        interface_summaries=lambda w: {m: report_inputs(m)["interfaces"] for m in METALS},
+        terminations_csvs=lambda w, input: list(input.terminations),
+        html=lambda w, output: output.html,
+        figures_dir=lambda w, output: output.figures,
+    resources:
+        mem_mb=2000,
+        runtime=30,
     conda:
         "../../environment.yml"
     script:

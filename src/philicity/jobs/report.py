@@ -116,3 +116,47 @@ def report_terminations(terminations_jsons: list[str | Path], out_csv: str | Pat
 
     table = ranking.termination_rows([read_json(p) for p in terminations_jsons])
     atomic_write_text(out_csv, table.to_csv(index=False, float_format="%.4f"))
+
+
+def report_html(metals: list[str], tables: dict[str, dict[str, str]],
+                site_summaries: dict[str, list[str]],
+                interface_summaries: dict[str, list[str]],
+                terminations_csvs: list[str | Path], html: str | Path,
+                figures_dir: str | Path) -> None:
+    """The screen's report (``philicity.report``): every figure as PNG and SVG in
+    ``figures_dir`` and the self-contained page ``html``. ``tables``: per metal, table
+    name -> CSV; the summaries: per metal, the gathered site and interface summaries. A
+    figure that cannot be drawn is logged and named missing on the page."""
+    import time
+    import traceback
+    from datetime import datetime, timezone
+
+    from philicity import report
+    from philicity.files import atomic_write_text
+
+    start = time.monotonic()
+    data = {m: report.load_metal(m, tables[m], site_summaries.get(m, []),
+                                 interface_summaries.get(m, [])) for m in metals}
+    terms = {Path(p).stem: t for p in terminations_csvs
+             if (t := report.read_table(p)) is not None}
+    hashes = sorted({str(h) for d in data.values() if d.tables.get("ranking") is not None
+                     for h in d.tables["ranking"]["settings_hash"].dropna()})
+    created = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    screen = report.ScreenData(
+        data, terms,
+        report.provenance([r for d in data.values() for r in d.records], ", ".join(hashes),
+                          created),
+        missing=[f"{p} (not written)" for p in terminations_csvs if Path(p).stem not in terms])
+    Path(figures_dir).mkdir(parents=True, exist_ok=True)
+    images = {}
+    for stem, make in report.figures(screen):
+        try:
+            fig = make()
+            if fig is not None:
+                images[stem] = report.write_figure(fig, Path(figures_dir) / stem)
+        except Exception:  # one figure must not cost the page: it says the figure is missing
+            print(f"report: figure {stem} failed:\n{traceback.format_exc()}")
+            screen.missing.append(f"figure {stem} (could not be drawn; see the log)")
+    atomic_write_text(html, report.html_page(screen, images))
+    print(f"report: {len(images)} figures in {figures_dir}, {html}, "
+          f"{time.monotonic() - start:.1f} s")
