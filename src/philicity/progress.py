@@ -426,18 +426,23 @@ def incomplete_markers(directory: str | Path) -> list[Marker]:
     return out
 
 
-def locked_outputs(directory: str | Path) -> tuple[bool, set[str]]:
-    """Whether a Snakemake process holds ``directory`` (lock files in
-    ``.snakemake/locks``), and the outputs it locked (the files its run will write)."""
-    locks = sorted((Path(directory) / ".snakemake" / "locks").glob("*.output.lock"))
+def locked_outputs(directory: str | Path) -> tuple[float | None, set[str]]:
+    """When the Snakemake process that holds ``directory`` took its lock (the oldest lock
+    file's mtime, s since the epoch; None: no lock in ``.snakemake/locks``), and the
+    outputs it locked. The lock lists the outputs known when the run started: the jobs a
+    checkpoint adds later are not in it."""
+    folder = Path(directory) / ".snakemake" / "locks"
     outputs: set[str] = set()
-    for lock in locks:
+    times = []
+    for lock in sorted(folder.glob("*.lock")):
         try:
-            outputs |= {line.strip() for line in lock.read_text().splitlines() if line.strip()}
+            times.append(lock.stat().st_mtime)
+            if lock.name.endswith(".output.lock"):
+                outputs |= {line.strip() for line in lock.read_text().splitlines()
+                            if line.strip()}
         except OSError:
             continue
-    inputs = list((Path(directory) / ".snakemake" / "locks").glob("*.input.lock"))
-    return bool(locks or inputs), outputs
+    return (min(times) if times else None), outputs
 
 
 # --------------------------------------------------------------------------------------
@@ -632,11 +637,13 @@ def running_jobs(directory: str | Path, results: str | Path) -> list[RunningJob]
     per log (a job with several outputs has one log), with the progress of each: its
     log's step lines (:func:`find_log`, :func:`parse_steps`) and the SCF iteration of its
     newest GPAW text output (:func:`calc_texts`). ``state``: "running" when a Snakemake
-    process holds the folder and locked the output; "stale" when one holds it but did not
-    lock this output (a marker left by an earlier, interrupted run); "interrupted" when no
-    Snakemake holds the folder (killed, or a run with --nolock)."""
+    process holds the folder and either locked the output or marked it after taking its
+    lock (a job a checkpoint added); "stale" when one holds it but the marker is older
+    than its lock and not locked (left by an earlier, interrupted run); "interrupted" when
+    no Snakemake holds the folder (killed, or a run with --nolock)."""
     directory, results = Path(directory), Path(results)
-    active, locked = locked_outputs(directory)
+    since, locked = locked_outputs(directory)
+    active = since is not None
     logs = log_files(results)
     jobs: dict[object, RunningJob] = {}
     for marker in incomplete_markers(directory):
@@ -647,8 +654,8 @@ def running_jobs(directory: str | Path, results: str | Path) -> list[RunningJob]
         if key in jobs:
             jobs[key].outputs.append(marker.output)
             continue
-        state = ("running" if active and (marker.output in locked or not locked)
-                 else "stale" if active else "interrupted")
+        ours = marker.output in locked or not locked or marker.started >= since - 1.0
+        state = ("running" if active and ours else "stale" if active else "interrupted")
         job = RunningJob([marker.output], marker.started, state, marker.external_jobid, log)
         if log is not None:
             try:

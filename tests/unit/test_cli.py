@@ -4,6 +4,7 @@ show, compare, export."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -136,8 +137,9 @@ def test_cli_status_reads_snakemake_markers_logs_and_gpaw_text(tmp_path):
     incomplete = tmp_path / ".snakemake/incomplete"
     incomplete.mkdir(parents=True)
     long_out = "results/" + "/".join(["x" * 20] * 12) + "/record.json"  # in @-folders
+    markers = {}
     for out in (site_out, atom_out, long_out):
-        marker = Path(persistence._record_path(str(incomplete), out))
+        marker = markers[out] = Path(persistence._record_path(str(incomplete), out))
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text('{"external_jobid": null}')
         assert progress.decode_marker(marker.relative_to(incomplete)) == out
@@ -175,7 +177,16 @@ def test_cli_status_reads_snakemake_markers_logs_and_gpaw_text(tmp_path):
     (tmp_path / ".snakemake/locks/0.output.lock").write_text(f"{site_out}\n{atom_out}\n")
     out = _run("status", "--directory", str(tmp_path), "--no-tables")
     assert f"relax_adsorbate: {site_out} [running" in out.output
+    lock = (tmp_path / ".snakemake/locks/0.output.lock").stat().st_mtime
+    for marker in markers.values():  # markers written before this run took its lock
+        os.utime(marker, (lock - 60, lock - 60))
+    out = _run("status", "--directory", str(tmp_path), "--no-tables")
+    assert f"relax_adsorbate: {site_out} [running" in out.output
     assert f"{long_out} [stale" in out.output  # not locked: an earlier run's marker
+    # a job a checkpoint added after the run took its lock (not in the lock): running
+    os.utime(markers[long_out], (lock + 5, lock + 5))
+    out = _run("status", "--directory", str(tmp_path), "--no-tables")
+    assert f"{long_out} [running" in out.output
 
 
 def _hand_built_screen(results: Path) -> None:
