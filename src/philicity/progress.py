@@ -506,14 +506,15 @@ def find_log(output: str | Path, started: float, results: str | Path,
     and held site energies of one termination), the rule whose name resembles the output
     path below its stage folder (``relax_interface`` and ``relaxed/record.json``,
     ``site_energies`` and ``site_energies.json``); then the newest. A job whose rule has
-    no wildcards (collect_database) logs to ``logs/{rule}/{rule}.log``: without a log that
-    repeats its output path, the newest such log modified since it started."""
+    no wildcards logs under the stem of its output (``logs/collect_database/calculations.log``
+    for ``calculations.db``), so the same test finds it. Without any log that repeats
+    the output path: the newest ``logs/{rule}/{rule}.log`` modified since it started."""
     results = Path(results)
     logs = log_files(results) if logs is None else logs
     words = _output_words(output, results)
     recent = [log for log in logs if log.mtime >= started - LOG_START_TOLERANCE_S]
     found = [log for log in recent if not Counter(log.parts) - words]
-    if not found:  # a rule without wildcards logs to logs/{rule}/{rule}.log
+    if not found:  # a log named after its rule alone
         plain = [log for log in recent if log.parts == (log.rule,)]
         return max(plain, key=lambda log: log.mtime) if plain else None
     tokens = _output_tokens(output, results)

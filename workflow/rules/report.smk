@@ -120,7 +120,7 @@ rule collect_database:
     output:
         f"{RESULTS}/calculations.db",
     log:
-        f"{logs('collect_database')}/collect_database.log",
+        f"{logs('collect_database')}/calculations.log",
     params:
         job="philicity.jobs.report:collect_database",
         inputs=lambda w, input: list(input.summaries),
@@ -191,7 +191,7 @@ rule report_html:
                        caption="../report/figures.rst", category="Figures",
                        subcategory="{metal}", labels={"metal": "{metal}", "figure": "{figure}"}),
     log:
-        f"{logs('report_html')}/report_html.log",
+        f"{logs('report_html')}/report.log",
     params:
         job="philicity.jobs.report:report_html",
         metals=METALS,
