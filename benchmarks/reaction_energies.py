@@ -6,9 +6,10 @@ coating or a compound, by its file name) it computes, with the config's preset, 
 energy of every phase the reaction needs (``reactions.phases_for``) with the same job
 functions and settings as a screen (``compute_bulk``, ``compute_phase``,
 ``compute_molecule``; each record kept in ``--workdir`` under the settings hash, so a
-rerun resumes), then the most negative reaction energy per metal atom and its products
-(``reactions.reaction_energy``). A published value (``benchmarks/published.yaml``,
-``reaction_energy``) is printed beside it where there is one.
+rerun resumes, and ``--workdir results/work`` reuses a screen's), then the most negative
+reaction energy per metal atom and its products (``reactions.reaction_energy``). A
+published value (``benchmarks/published.yaml``, ``reaction_energy``) is printed beside it
+where there is one.
 
 Writes ``docs/reactions.csv`` (one row per pair, with the settings hash, code version and
 the cost in core seconds from the records) and prints as its last line exactly
@@ -47,11 +48,14 @@ def phase_pool(folder: Path) -> dict[str, tuple[reactions.Phase, Path]]:
 
 
 def phase_energy(key: str, cif: Path | None, settings: dict, workdir: Path) -> dict:
-    """The energy record of one phase, computed once per settings hash."""
+    """The energy record of one phase, computed once per settings hash, in the folder a
+    screen's job would use (``workflow/rules/bulk.smk``), so that ``--workdir
+    results/work`` reuses a screen's records."""
     kind, name = key.split("/")
     stage = "molecules" if kind == "molecules" else "bulk"
     stage_settings = cfg.stage_settings(settings, stage)
-    outdir = workdir / stage / cfg.settings_hash(stage_settings) / kind / name
+    outdir = workdir / stage / cfg.settings_hash(stage_settings)
+    outdir = outdir / name if kind in ("anodes", "molecules") else outdir / kind / name
     if (outdir / "record.json").exists():
         return read_json(outdir / "record.json")
     if kind == "molecules":

@@ -21,7 +21,7 @@ fi
 export PHILICITY_SLURM_DIR=$slurm_dir
 echo "== pytest"
 rc=0
-.venv/bin/python -m pytest -p no:cacheprovider --durations=8 "$@" || rc=$?
+.venv/bin/python -m pytest -p no:cacheprovider --durations=20 "$@" || rc=$?
 if [ -s "$slurm_dir/jobcomp.txt" ]; then
   echo "== sbatch jobs of the SLURM test (jobcomp/filetxt)"
   awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }

@@ -83,6 +83,16 @@ COMPOUNDS = {
         ["Sn", "Sn", "Li", "Li"],
         [[0, 0, 0], [0.234, 0, 0.66], [0.5, 0.5, 0], [0.263, 0.5, 0.336]],
     ),
+    # NaTl (B32) type like LiGa: Li 8a, M 8b
+    "LiAl": cubic("Fd-3m", 6.37, ["Li", "Al"], [[0, 0, 0], [0.5, 0.5, 0.5]]),
+    "LiZn": cubic("Fd-3m", 6.209, ["Li", "Zn"], [[0, 0, 0], [0.5, 0.5, 0.5]]),
+    # stage-2 LiC12, P6/mmm: Li 1a, C 12n (1/3, 0, z); AA-stacked graphene layers, Li in
+    # every other gallery, the filled gallery 3.706 A wide as in LiC6
+    "LiC12": hexagonal(
+        "P6/mmm", 4.288, 7.065, ["Li", "C"], [[0, 0, 0], [1 / 3, 0, 3.706 / 2 / 7.065]]
+    ),
+    # NaPb3, Cu3Au (L1_2) type: Na 1a, Pb 3c
+    "NaPb3": cubic("Pm-3m", 4.88, ["Na", "Pb"], [[0, 0, 0], [0, 0.5, 0.5]]),
 }
 
 if __name__ == "__main__":
