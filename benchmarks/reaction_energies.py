@@ -52,20 +52,18 @@ def phase_pool(folder: Path) -> dict[str, tuple[reactions.Phase, Path]]:
 
 
 def phase_energy(key: str, cif: Path | None, settings: dict, workdir: Path) -> dict:
-    """The energy record of one phase, computed once per settings hash, in the folder a
-    screen's job would use (``workflow/rules/bulk.smk``), so that ``--workdir
-    results/work`` reuses a screen's records."""
+    """The energy record of one phase (the anode metal too), computed once per settings
+    hash, in the folder a screen's job would use (``workflow/rules/bulk.smk``), so that
+    ``--workdir results/work`` reuses a screen's records."""
     kind, name = key.split("/")
-    stage = "molecules" if kind == "molecules" else "bulk"
+    stage = "molecules" if kind == "molecules" else "phases"
     stage_settings = cfg.stage_settings(settings, stage)
     outdir = workdir / stage / cfg.settings_hash(stage_settings)
-    outdir = outdir / name if kind in ("anodes", "molecules") else outdir / kind / name
+    outdir = outdir / name if kind == "molecules" else outdir / kind / name
     if (outdir / "record.json").exists():
         return read_json(outdir / "record.json")
     if kind == "molecules":
         return jobs.compute_molecule(name, stage_settings, outdir)
-    if kind == "anodes":
-        return jobs.compute_bulk(cif, name, stage_settings, outdir)
     return jobs.compute_phase(cif, name, stage_settings, outdir)
 
 
@@ -118,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
                      "published_products": ref.get("products", ""),
                      "preset": args.preset + (f" + {args.overrides}" if args.overrides
                                               else ""),
-                     "settings_hash": cfg.settings_hash(cfg.stage_settings(settings, "bulk")),
+                     "settings_hash": cfg.settings_hash(cfg.stage_settings(settings, "phases")),
                      "version": code_version()})
     write_rows(args.out, rows)
     print("| pair | E_react (eV per metal atom) | products | published | status |")

@@ -132,7 +132,7 @@ def run_reaction_case(case: dict, workdir: Path, preset: str, dispersion: str) -
     kept = case_tables(workdir, case)
     kept.mkdir(parents=True, exist_ok=True)
     (kept / "reaction.json").write_text(json.dumps({
-        **row, "settings_hash": cfg.settings_hash(cfg.stage_settings(settings, "bulk"))}))
+        **row, "settings_hash": cfg.settings_hash(cfg.stage_settings(settings, "phases"))}))
     (kept / "run.json").write_text(json.dumps({
         "version": f"{versions()['philicity']} ({code_version()})", "preset": preset,
         "dispersion": dispersion, "exit_code": 0}))

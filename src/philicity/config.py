@@ -23,6 +23,9 @@ STAGE_SECTIONS = {
     "candidates": ("calculator",),  # only its name and xc: see stage_settings
     "atoms": ("calculator",),
     "bulk": ("calculator", "bulk"),
+    # the reaction phases (any bulk phase a reaction reaches, the anode metal among them)
+    # and molecules: the calculator with the ``reactions`` values over it (stage_settings)
+    "phases": ("calculator", "bulk"),
     "molecules": ("calculator", "relax"),
     "surfaces": ("calculator", "bulk", "slab"),
     "clean": ("calculator", "bulk", "slab", "relax"),
@@ -201,11 +204,25 @@ def load(path: str | Path, preset: str | None = None) -> tuple[dict, dict]:
     return config, settings(config)
 
 
+# the stages whose calculator takes the ``reactions`` section's values
+REACTION_STAGES = ("phases", "molecules")
+
+
+def reaction_calculator(settings_: dict) -> dict:
+    """The calculator settings of the reaction phases and molecules: the calculator's, with
+    the ``reactions`` section's non-null ``kpt_density`` and ``ecut_eV`` over them."""
+    over = {k: v for k, v in settings_.get("reactions", {}).items() if v is not None}
+    return {**settings_["calculator"], **over}
+
+
 def stage_settings(settings_: dict, stage: str) -> dict:
     """The sections of the effective settings that ``stage``'s results depend on
     (:data:`STAGE_SECTIONS`); a candidate check only needs the calculator's name and
-    functional (which elements it can treat)."""
+    functional (which elements it can treat); the reaction stages' calculator has the
+    ``reactions`` values over it (:func:`reaction_calculator`)."""
     out = {k: settings_[k] for k in STAGE_SECTIONS[stage]}
+    if stage in REACTION_STAGES:
+        out["calculator"] = reaction_calculator(settings_)
     if stage == "candidates":
         out["calculator"] = {k: v for k, v in out["calculator"].items() if k in ("name", "xc")}
     return out

@@ -47,11 +47,15 @@ import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from philicity.config import reaction_calculator
+
 DFT_RULES = ("compute_atom", "compute_bulk", "compute_phase", "compute_molecule",
              "select_termination", "relax_clean_slab",
              "prescreen_sites", "relax_adsorbate", "site_energies", "scan_interface",
              "relax_interface", "compute_adhesion", "charge_transfer")
 
+# computed with the calculator's reaction values (settings section "reactions")
+REACTION_RULES = ("compute_phase", "compute_molecule")
 T_REF_S = 120.0  # one energy + forces, 13-atom slab, PW(300), kpt_density 3.5, one core
 N_REF = 13
 T_ATOM_S = 10.0  # the spin-polarized isolated atom in a 10 A box, PW(300), Gamma point
@@ -223,6 +227,8 @@ def request(rule: str, settings: Mapping, parallel: Mapping, tasks: int,
     runs on every rank too.
     """
     paths = [str(p) for p in paths]
+    if rule in REACTION_RULES:  # at the reaction phases' k-mesh and cut-off
+        settings = {**settings, "calculator": reaction_calculator(settings)}
     if settings["calculator"]["name"] != "gpaw":
         return {"runtime": MIN_RUNTIME_MIN, "mem_mb": MIN_MEM_MB}
     seconds = dft_seconds(rule, settings, paths, wildcards)

@@ -112,6 +112,27 @@ def test_each_stage_is_hashed_by_the_settings_it_reads(root):
     assert h(fast, "atoms") != h(ecut, "atoms")
 
 
+def test_reaction_phases_take_the_reaction_k_mesh_and_cutoff(root):
+    """The ``reactions`` values replace the calculator's for the reaction phases and
+    molecules only: changing them reruns those stages and no slab, site or interface."""
+    _, fast = config.load(root / "config/config.yaml")
+
+    def h(s, stage):
+        return config.settings_hash(config.stage_settings(s, stage))
+
+    plain = {**fast, "reactions": {"kpt_density": None, "ecut_eV": None}}
+    assert config.stage_settings(plain, "phases")["calculator"] == fast["calculator"]
+    denser = {**fast, "reactions": {"kpt_density": 7.5, "ecut_eV": None}}
+    calc = config.stage_settings(denser, "phases")["calculator"]
+    assert calc["kpt_density"] == 7.5
+    assert calc["ecut_eV"] == fast["calculator"]["ecut_eV"]
+    assert config.stage_settings(denser, "molecules")["calculator"]["kpt_density"] == 7.5
+    for stage in ("phases", "molecules"):
+        assert h(plain, stage) != h(denser, stage), stage
+    for stage in ("atoms", "bulk", "surfaces", "clean", "sites", "adsorption", "interfaces"):
+        assert h(plain, stage) == h(denser, stage), stage
+
+
 def test_the_schema_ships_inside_the_package():
     """A plain (non-editable) pip install carries the schema: it is package data."""
     from pathlib import Path

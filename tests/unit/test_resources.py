@@ -83,3 +83,19 @@ def test_interfaces_at_ml_geometries_ask_for_single_points_only(tmp_path, fast):
                       + 2 * resources.single_point_s(24, calc) + 180.0))
     assert resources.dft_seconds("compute_adhesion", settings, [scans["dft_relaxed"]]) > (
         resources.dft_seconds("compute_adhesion", settings, [scans["dft_at_ml"]]))
+
+
+def test_reaction_phases_ask_for_their_own_k_mesh_and_cutoff(root, fast):
+    """compute_phase runs at the ``reactions`` k-mesh and cut-off: a denser one asks for
+    more time and memory; the anode's bulk reference (compute_bulk) does not change."""
+    settings, parallel = fast
+    cif = [str(root / "structures/coatings/Na2CO3.cif")]
+    wild = {"phase_kind": "coatings", "name": "Na2CO3"}
+    plain = {**settings, "reactions": {"kpt_density": None, "ecut_eV": None}}
+    dense = {**settings, "reactions": {"kpt_density": 6.0, "ecut_eV": 450}}
+    low = resources.request("compute_phase", plain, parallel, 1, cif, wild)
+    high = resources.request("compute_phase", dense, parallel, 1, cif, wild)
+    assert high["runtime"] > low["runtime"] and high["mem_mb"] > low["mem_mb"]
+    bulk = [str(root / "structures/anodes/Na.cif")]
+    assert (resources.request("compute_bulk", plain, parallel, 1, bulk, {"metal": "Na"})
+            == resources.request("compute_bulk", dense, parallel, 1, bulk, {"metal": "Na"}))

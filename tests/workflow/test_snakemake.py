@@ -50,6 +50,8 @@ def test_a_dropped_compound_cif_enters_the_reaction_phases(tmp_path):
     jobs = planned(proc)
     assert ("compute_phase", "phase_kind=compounds, name=MyLiSn") in jobs
     assert ("compute_phase", "phase_kind=coatings, name=Sn") in jobs
+    # the metal too, at the reaction k-mesh: not the slabs' bulk reference
+    assert ("compute_phase", "phase_kind=anodes, name=Li") in jobs
     assert not any(r == "compute_phase" and "name=Cu" in w for r, w in jobs)  # no Li-Cu phase
 
 

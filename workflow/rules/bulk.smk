@@ -76,22 +76,23 @@ rule compute_bulk:
         "../scripts/run_job.py"
 
 
-# A phase a reaction of the metal with a coating can reach: a coating or a compound
-# (structures/compounds/), on its primitive cell with the anode bulk's settings.
+# A phase a reaction of the metal with a coating can reach: the anode metal, a coating or
+# a compound (structures/compounds/), on its primitive cell with the anode bulk's settings
+# and the calculator's reaction values (settings section "reactions": a denser k-mesh).
 rule compute_phase:
     input:
         cif=lambda w: phase_cif(w.phase_kind, w.name),
     output:
-        f"{work('bulk')}/{{phase_kind}}/{{name}}/record.json",
+        f"{work('phases')}/{{phase_kind}}/{{name}}/record.json",
     log:
-        f"{logs('compute_phase')}/{STAGE_HASH['bulk']}/{{phase_kind}}/{{name}}.log",
+        f"{logs('compute_phase')}/{STAGE_HASH['phases']}/{{phase_kind}}/{{name}}.log",
     params:
         job="philicity.jobs.bulk:compute_phase",
         name=lambda w: w.name,
-        settings=settings_of("bulk"),
+        settings=settings_of("phases"),
         cif=lambda w, input: input.cif,
         outdir=lambda w, output: Path(output[0]).parent,
-        checkpoint=lambda w, output: (f"{checkpoints_of('bulk')}/{w.phase_kind}/{w.name}/"
+        checkpoint=lambda w, output: (f"{checkpoints_of('phases')}/{w.phase_kind}/{w.name}/"
                                       "bulk.traj"),
     threads: dft_tasks("compute_phase")
     resources:

@@ -134,7 +134,7 @@ wildcard_constraints:
     site=r"[a-z]+\d+",
     metal_miller=r"(-?\d){3}",
     facets=r"(-?\d){3}(_(-?\d){3})*",
-    phase_kind="coatings|compounds",
+    phase_kind="anodes|coatings|compounds",
     molecule="|".join(reactions.MOLECULES.values()),
 
 
@@ -221,13 +221,13 @@ def phase_cif(kind, name):
 
 
 def phase_record(key):
-    """The energy record of a phase (``reactions.Phase.key``)."""
+    """The energy record of a phase (``reactions.Phase.key``): every phase, the anode
+    metal too, at the reaction settings (the anode's bulk reference of the slabs is
+    another record, at the slabs' k-mesh)."""
     kind, name = key.split("/")
-    if kind == "anodes":
-        return f"{work('bulk')}/{name}/record.json"
     if kind == "molecules":
         return f"{work('molecules')}/{name}/record.json"
-    return f"{work('bulk')}/{kind}/{name}/record.json"
+    return f"{work('phases')}/{kind}/{name}/record.json"
 
 
 def reaction_phases(metal):
