@@ -54,6 +54,7 @@ SECTION_TITLES = {
     "charges": "Charge transfer",
     "terminations": "Terminations and polarity",
     "failures": "Flags and failures",
+    "settings": "Settings and package versions",
 }
 
 
@@ -282,8 +283,8 @@ def site_map(slab: Atoms, marks: pd.DataFrame, metal: str, title: str) -> Figure
 
         fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.85,
                      label=f"E_b vs {metal} atom (eV)")
-    ax.set_title(f"{title}\n(o relaxed freely, square: held on the site, red edge: flagged,"
-                 " arrow: where it went)", fontsize=8)
+    ax.set_title(f"{title}\ncircle: relaxed freely, square: held on the site,\n"
+                 "red edge: flagged, arrow: where it went", fontsize=8)
     return fig
 
 
@@ -674,6 +675,7 @@ h1{border-bottom:2px solid #1f77b4}h2{border-bottom:1px solid #ccc;margin-top:2e
 table{border-collapse:collapse;font-size:12px;margin:0.5em 0 1em}
 th,td{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}
 td{max-width:30em;overflow-wrap:break-word}.scroll{overflow-x:auto}
+.scroll table{width:max-content}
 th{background:#f0f4f8}table.sortable th{cursor:pointer}
 table.sortable th:after{content:" \\2195";color:#999}
 tr:nth-child(even){background:#fafafa}
@@ -817,28 +819,35 @@ def _section(level: int, anchor: str, title: str) -> str:
 
 
 def _header(screen: ScreenData) -> str:
+    """What was screened, with what, when; the full settings come last (:func:`_settings`)."""
     p = screen.provenance
     metals = ", ".join(screen.metals) or "no"
-    versions = pd.DataFrame([{"package": k, "version": ", ".join(v)}
-                             for k, v in sorted(p.versions.items())])
     calc = p.settings.get("calculator", {}).get("name", "?")
     parts = [_section(2, "screen", SECTION_TITLES["screen"]),
              f"<p>{SCREEN_TEXT.format(metals=_esc(metals))}</p>",
              "<table><tbody>"
              f"<tr><th>anode metals</th><td>{_esc(metals)}</td></tr>"
              f"<tr><th>calculator</th><td>{_esc(calc)}</td></tr>"
-             f"<tr><th>settings hash</th><td>{_esc(p.settings_hash or '?')}</td></tr>"
+             f"<tr><th>settings hash</th><td>{_esc(p.settings_hash or '?')} "
+             '(<a href="#settings">settings</a>)</td></tr>'
              f"<tr><th>report written</th><td>{_esc(p.created)}</td></tr>"
-             "</tbody></table>",
-             "<h3>Settings</h3>",
-             table_html(settings_table(p.settings), sortable=False)
-             if p.settings else missing_html("no record with settings was found"),
-             "<h3>Package versions</h3>",
-             table_html(versions, sortable=False) if len(versions)
-             else missing_html("no record with package versions was found")]
+             "</tbody></table>"]
     if screen.missing:
         parts.append(missing_html("; ".join(screen.missing)))
     return "\n".join(parts)
+
+
+def _settings(screen: ScreenData) -> str:
+    """Every numerical setting by section, and the package versions of the records."""
+    p = screen.provenance
+    versions = pd.DataFrame([{"package": k, "version": ", ".join(v)}
+                             for k, v in sorted(p.versions.items())])
+    return "\n".join([
+        _section(2, "settings", SECTION_TITLES["settings"]),
+        table_html(settings_table(p.settings), sortable=False)
+        if p.settings else missing_html("no record with settings was found"),
+        table_html(versions, sortable=False) if len(versions)
+        else missing_html("no record with package versions was found")])
 
 
 def _metal_section(data: MetalData, images: dict[str, bytes]) -> str:
@@ -953,20 +962,19 @@ def _contents(screen: ScreenData) -> str:
         items += [(f"{_safe(m)}-{k}", f"{m}: {SECTION_TITLES[k]}") for k in
                   ("ranking", "binding", "sites", "wetting", "interfaces", "reactions",
                    "charges")]
-    items += [("terminations", SECTION_TITLES["terminations"]),
-              ("failures", SECTION_TITLES["failures"])]
+    items += [(k, SECTION_TITLES[k]) for k in ("terminations", "failures", "settings")]
     links = "".join(f'<li><a href="#{_esc(k)}">{_esc(v)}</a></li>' for k, v in items)
     return f"<nav><ul>{links}</ul></nav>"
 
 
 def html_page(screen: ScreenData, images: dict[str, bytes],
               title: str = "philicity screen report") -> str:
-    """The report page: the screen (settings, hash, versions, date), per metal its
-    ranking, binding chart, site charts and top views, W_ad and contact angle, interface
-    side views, reactions and charge transfer, then the terminations and every flag and
-    failure. ``images``: PNG bytes by figure stem (:func:`figures`); a figure without
-    its image is said to be missing. Self-contained: images are data URIs, style and
-    script inline."""
+    """The report page: the screen (metals, calculator, settings hash, date), per metal
+    its ranking, binding chart, site charts and top views, W_ad and contact angle,
+    interface side views, reactions and charge transfer, then the terminations, every flag
+    and failure, and the settings and package versions. ``images``: PNG bytes by figure
+    stem (:func:`figures`); a figure without its image is said to be missing.
+    Self-contained: images are data URIs, style and script inline."""
     body = [f"<h1>{_esc(title)}</h1>", _contents(screen), _header(screen)]
     body += [_metal_section(d, images) for d in screen.metals.values()]
     body.append(_section(2, "terminations", SECTION_TITLES["terminations"]))
@@ -980,6 +988,7 @@ def html_page(screen: ScreenData, images: dict[str, bytes],
     body.append(_section(2, "failures", SECTION_TITLES["failures"]))
     fails = failures_table(screen)
     body.append(table_html(fails) if len(fails) else "<p>No flags and no failures.</p>")
+    body.append(_settings(screen))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{_esc(title)}</title><style>{STYLE}</style></head><body>\n"
             + "\n".join(body) + f"\n<script>{SORT_JS}</script>\n</body></html>\n")

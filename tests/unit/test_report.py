@@ -217,6 +217,9 @@ def test_report_html_has_every_section_and_no_external_resource():
     page = report.html_page(screen, images)
     for title in report.SECTION_TITLES.values():
         assert html.escape(title) in page, title
+    # the rankings first, the full settings last
+    assert (page.index('id="Li-ranking"') < page.index('id="failures"')
+            < page.index('id="settings"') < page.index("26.7.0"))
     assert page.count("<img ") == len(images) > 0
     assert all(src.startswith("data:image/png;base64,")
                for src in re.findall(r'src="([^"]*)"', page))
