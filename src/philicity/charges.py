@@ -17,6 +17,9 @@ import numpy as np
 from ase import Atoms
 from ase.units import Bohr
 
+# beside a site record: the density of its final geometry, kept by the relaxation
+DENSITY_FILE = "density.gpw"
+
 
 def _gpaw(calc):
     """The GPAW calculator inside ``calc`` (a dispersion-corrected one holds it as
@@ -28,30 +31,48 @@ def _gpaw(calc):
     return calc if type(calc).__module__.startswith("gpaw") else None
 
 
-def hirshfeld_charges(calc, scratch: str | Path) -> list[float] | None:
+def hirshfeld_charges(calc, scratch: str | Path, keep: bool = False) -> list[float] | None:
     """Hirshfeld charge of every atom (e; Z minus the electrons partitioned to the atom, so
     positive = electrons given away) from a converged GPAW calculation; None for a
     calculator without densities (EMT, ML).
 
     GPAW's ``HirshfeldPartitioning`` reads legacy GPAW's density objects only: the
-    density is written to ``scratch`` (a .gpw without wave functions, deleted after) and
-    read back by legacy GPAW, which needs no SCF for it (a fraction of a second)."""
+    density is written to ``scratch`` (a .gpw without wave functions) and read back by
+    legacy GPAW, which needs no SCF for it (a fraction of a second). ``keep``: leave the
+    file, so that :func:`saved_density` reads this density again without an SCF."""
     gpaw = _gpaw(calc)
     if gpaw is None:
         return None
-    from gpaw import GPAW
-    from gpaw.analyse.hirshfeld import HirshfeldPartitioning
-
     scratch = Path(scratch)
     gpaw.write(str(scratch))  # collective; rank 0 writes
-    legacy = GPAW(str(scratch), legacy_gpaw=True, txt=None)
-    charges = [float(q) for q in HirshfeldPartitioning(legacy).get_charges()]
+    charges = _legacy_hirshfeld(_legacy(scratch))
     from ase.parallel import barrier, world
 
     barrier()
-    if world.rank == 0:
+    if world.rank == 0 and not keep:
         scratch.unlink(missing_ok=True)
     return charges
+
+
+def _legacy(gpw: Path):
+    from gpaw import GPAW
+
+    return GPAW(str(gpw), legacy_gpaw=True, txt=None)
+
+
+def _legacy_hirshfeld(legacy) -> list[float]:
+    from gpaw.analyse.hirshfeld import HirshfeldPartitioning
+
+    return [float(q) for q in HirshfeldPartitioning(legacy).get_charges()]
+
+
+def saved_density(gpw: str | Path, refinement: int = 2) -> tuple[np.ndarray, list[float]]:
+    """The all-electron density (e/A^3, fine grid times ``refinement``) and the Hirshfeld
+    charges (e) of a converged calculation saved by :func:`hirshfeld_charges` with
+    ``keep``: the same numbers as from the calculation itself, with no SCF."""
+    legacy = _legacy(Path(gpw))
+    rho = np.asarray(legacy.get_all_electron_density(gridrefinement=refinement))
+    return rho, _legacy_hirshfeld(legacy)
 
 
 def all_electron_density(calc, refinement: int = 2) -> np.ndarray | None:

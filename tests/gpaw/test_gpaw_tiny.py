@@ -63,6 +63,25 @@ def test_real_gpaw_relaxation_of_na_on_al100(tmp_path, tiny, root):
     assert -3.0 < e_b < -0.5
     # and gives electrons to the metal: a positive Hirshfeld charge, below one electron
     assert 0.05 < rec["adatom_charge_e"] < 1.0
+    # the relaxation keeps its final density: the site's charge-density difference reads
+    # it instead of an SCF, with the numbers that SCF gives
+    from philicity.charges import DENSITY_FILE
+    from philicity.jobs.charges import density_difference
+    from philicity.jobs.records import structure_of
+
+    saved = tmp_path / "ads" / DENSITY_FILE
+    assert saved.stat().st_size > 0
+    atoms = structure_of(tmp_path / "ads" / "record.json")
+    lower = np.arange(len(atoms)) < len(atoms) - 1
+    (tmp_path / "r").mkdir()
+    (tmp_path / "f").mkdir()
+    reused = density_difference(atoms, lower, tiny, None, tmp_path / "r", "site", saved)
+    fresh = density_difference(atoms, lower, tiny, None, tmp_path / "f", "site")
+    assert reused["status"] == fresh["status"] == "ok"
+    assert reused["upper_hirshfeld_e"] == pytest.approx(rec["adatom_charge_e"], abs=1e-6)
+    assert reused["upper_hirshfeld_e"] == pytest.approx(fresh["upper_hirshfeld_e"], abs=2e-3)
+    assert reused["charge_moved_e"] == pytest.approx(fresh["charge_moved_e"], abs=2e-3)
+    assert reused["wall_s"] < fresh["wall_s"]  # one SCF fewer
 
 
 def test_charge_density_difference_cube_of_na_on_al100_integrates_to_zero(tmp_path, tiny,

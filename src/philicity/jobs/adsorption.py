@@ -157,7 +157,10 @@ def relax_adsorbate(terminations_json: str | Path, sites_json: str | Path,
     flags = quality.site_flags(initial, outcome.atoms, clean, all_sites,
                                site["kind"], settings["quality"], outcome.scf_converged,
                                outcome.relax_converged)
-    fields["adatom_charge_e"] = adatom_charge(outcome, outdir / "density.gpw")
+    # the density is kept: the charge-density difference of the coating's best site
+    # reads it instead of repeating this SCF (jobs.charges)
+    fields["adatom_charge_e"] = adatom_charge(outcome, outdir / charges.DENSITY_FILE,
+                                              keep=True)
     rec = record("adsorbate", outcome, settings, **fields, flags=flags, stage=stage,
                   E_clean_slab_eV=clean_rec["energy_eV"],
                   adatom_start_A=initial.positions[-1].tolist(),
@@ -246,12 +249,13 @@ def _held_relaxation(start: Atoms, settings: dict, options: dict | None,
             "atoms": jsonio.encode(outcome.atoms)}
 
 
-def adatom_charge(outcome, scratch: Path) -> float | None:
+def adatom_charge(outcome, scratch: Path, keep: bool = False) -> float | None:
     """The adatom's (last atom's) Hirshfeld charge (e, positive = electrons given to the
-    substrate) at the outcome's final geometry; None without a converged GPAW density."""
+    substrate) at the outcome's final geometry; None without a converged GPAW density.
+    ``keep``: leave the density in ``scratch`` (:func:`charges.hirshfeld_charges`)."""
     if outcome.energy_eV is None:
         return None
-    q = charges.hirshfeld_charges(outcome.atoms.calc, scratch)
+    q = charges.hirshfeld_charges(outcome.atoms.calc, scratch, keep)
     return None if q is None else q[-1]
 
 

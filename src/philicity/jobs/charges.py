@@ -26,10 +26,13 @@ def best_site(records: list[dict]) -> dict | None:
 
 
 def density_difference(atoms: Atoms, lower: np.ndarray, settings: dict,
-                       options: dict | None, outdir: Path, label: str) -> dict:
+                       options: dict | None, outdir: Path, label: str,
+                       combined: Path | None = None) -> dict:
     """rho(AB) - rho(A) - rho(B) of ``atoms`` split into the ``lower`` part (boolean mask:
     the substrate) and the rest (adatom or film), all three DFT single points at this
-    geometry in this cell: the cube ``{label}_density_difference.cube`` (e/bohr^3), the
+    geometry in this cell (``combined``: the whole system's converged density saved by
+    the calculation that reached this geometry, read instead of its single point):
+    the cube ``{label}_density_difference.cube`` (e/bohr^3), the
     plane-averaged profile ``{label}_profile.csv`` and ``.png``, and the summary: charge
     moved across the plane between the parts (e, positive toward the lower part), the
     difference's integral (e, zero up to the grid's error; each density's own integral,
@@ -38,6 +41,12 @@ def density_difference(atoms: Atoms, lower: np.ndarray, settings: dict,
     densities, integrals, hirshfeld, cost = {}, {}, None, 0.0
     parts = {"combined": atoms, "lower": atoms[lower], "upper": atoms[~lower]}
     for part, part_atoms in parts.items():
+        if part == "combined" and combined is not None and combined.exists():
+            rho, q = charges.saved_density(combined)
+            densities[part] = rho
+            integrals[f"{part}_integral_e"] = charges.integrate(rho, atoms.cell.array)
+            hirshfeld = float(np.asarray(q)[~lower].sum())
+            continue
         part_atoms = part_atoms.copy()
         part_atoms.set_constraint()
         sp = slab_single_point(part_atoms, settings, options,
@@ -110,7 +119,8 @@ def charge_transfer(site_summary: str | Path, settings: dict, outdir: str | Path
         rec["parts"].append({"part": "site", "site": best["site"], "miller": best["miller"],
                              "termination": best.get("termination"),
                              **density_difference(atoms, lower, settings, polar, outdir,
-                                                  f"site_{best['site']}")})
+                                                  f"site_{best['site']}",
+                                                  Path(path).parent / charges.DENSITY_FILE)})
     adhesions = read_json(interface_summary).get("adhesion", []) if interface_summary else []
     for path in map(Path, adhesions):
         adhesion = read_json(path)
