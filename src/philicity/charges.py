@@ -40,11 +40,9 @@ def hirshfeld_charges(calc, scratch: str | Path, keep: bool = False) -> list[flo
     density is written to ``scratch`` (a .gpw without wave functions) and read back by
     legacy GPAW, which needs no SCF for it (a fraction of a second). ``keep``: leave the
     file, so that :func:`saved_density` reads this density again without an SCF."""
-    gpaw = _gpaw(calc)
-    if gpaw is None:
+    if save_density(calc, scratch) is None:
         return None
     scratch = Path(scratch)
-    gpaw.write(str(scratch))  # collective; rank 0 writes
     charges = _legacy_hirshfeld(_legacy(scratch))
     from ase.parallel import barrier, world
 
@@ -52,6 +50,17 @@ def hirshfeld_charges(calc, scratch: str | Path, keep: bool = False) -> list[flo
     if world.rank == 0 and not keep:
         scratch.unlink(missing_ok=True)
     return charges
+
+
+def save_density(calc, path: str | Path) -> str | None:
+    """Write a converged GPAW calculation's density (a .gpw without wave functions, a few
+    MB) to ``path``, for :func:`saved_density`; None, and nothing written, for other
+    calculators. Collective under MPI (rank 0 writes)."""
+    gpaw = _gpaw(calc)
+    if gpaw is None:
+        return None
+    gpaw.write(str(path))
+    return str(path)
 
 
 def _legacy(gpw: Path):

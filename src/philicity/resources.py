@@ -175,8 +175,8 @@ def dft_seconds(rule: str, settings: Mapping, paths: Iterable[str] = (),
                 return 0.0  # the prescreen's single point or ML flags are only copied
         return relaxation_s(n + 1, settings)
     iface = settings["interface"]
-    if rule == "charge_transfer":  # a site's slab (its relaxation's density is read) and
-        # adatom, an interface's three parts; bounded as three single points of each
+    if rule == "charge_transfer":  # the two parts of a site and of each interface (the
+        # whole system's density is read); bounded as three single points of each
         return 3 * (single_point_s(settings["slab"]["max_atoms"] + 1, calc)
                     + single_point_s(iface["max_atoms"], calc))
     if rule == "scan_interface":

@@ -178,6 +178,11 @@ def test_real_gpaw_work_of_adhesion_na100_on_al100(tmp_path, tiny, root):
     assert relaxed["scf_iterations"] == 0
     assert relaxed["energy_eV"] == pytest.approx(scan["scan"][0]["energy_eV"], abs=1e-6)
     assert not (tmp_path / "ck/lowest_registry.gpw").exists()
+    # its density is kept for the interface's charge-density difference, read without SCF
+    from philicity.charges import DENSITY_FILE, saved_density
+
+    rho, q = saved_density(tmp_path / "i/relaxed" / DENSITY_FILE)
+    assert len(q) == scan["n_atoms"] and abs(sum(q)) < 0.05 and rho.min() >= -1e-6
     rec = jobs.compute_adhesion(tmp_path / "i/scan.json", tmp_path / "i/relaxed",
                                 tmp_path / "bulk/record.json", tiny, tmp_path / "i/adhesion",
                                 tmp_path / "ck/a")

@@ -87,8 +87,8 @@ rule report_reactions:
 
 
 # Charge-density differences of one coating with one metal: its best site and its
-# interfaces (config charge_density_difference): DFT single points of the parts (the
-# site's whole system is read from its relaxation's density; an interface's is recomputed).
+# interfaces (config charge_density_difference): DFT single points of the two parts; the
+# whole system's density is the one its relaxation (or dft_at_ml single point) kept.
 rule charge_transfer:
     input:
         unpack(lambda w: charge_inputs(w.name, w.metal)),

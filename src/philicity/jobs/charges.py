@@ -134,11 +134,15 @@ def charge_transfer(site_summary: str | Path, settings: dict, outdir: str | Path
         label = (f"interface_{adhesion['miller']}_t{adhesion['termination']}_"
                  f"{metal}{adhesion['metal_miller']}")
         polar = termination_options(options, adhesion.get("polar_termination", False))
+        # the interface's own density: its relaxation's, or under dft_at_ml the scan's
+        # single point of the chosen registry
+        saved = (folder / charges.DENSITY_FILE if scan.get("interface_stage") == "dft_at_ml"
+                 else folder / "relaxed" / charges.DENSITY_FILE)
         rec["parts"].append({"part": "interface", "miller": adhesion["miller"],
                              "termination": adhesion["termination"],
                              "metal_miller": adhesion["metal_miller"],
                              **density_difference(atoms, lower, settings, polar, outdir,
-                                                  label)})
+                                                  label, saved)})
     rec["calculator"] = calc_settings(settings, options)["name"]
     write_json(outdir / "record.json", rec)
     return rec

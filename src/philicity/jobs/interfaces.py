@@ -12,6 +12,7 @@ from ase.io import jsonio, read
 
 from philicity import (
     calculators,
+    charges,
     energetics,
     interfaces,
     ml_then_dft,
@@ -152,6 +153,11 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
         lowest = min((p["energy_eV"] for o, p in done.items()
                       if o != offset and p.get("energy_eV") is not None), default=np.inf)
         if (out.energy_eV is not None and out.energy_eV < lowest and gpaw
+                and stage == "dft_at_ml"):
+            # this single point is the interface if no registry is lower: its density
+            # is kept for the interface's charge-density difference (jobs.charges)
+            charges.save_density(out.atoms.calc, out_json.with_name(charges.DENSITY_FILE))
+        if (out.energy_eV is not None and out.energy_eV < lowest and gpaw
                 and stage == "dft_relaxed"):
             # the relaxation of the lowest registry restarts from its wave functions
             # (no SCF for its first forces); one file, the lowest so far
@@ -240,6 +246,8 @@ def relax_interface(scan_json: str | Path, settings: dict, outdir: str | Path,
                  initial_hessian="default" if hessian is None else "ml")
     if outcome.energy_eV is None:
         rec.update(status="failed", reason="interface SCF did not converge")
+    else:  # for the interface's charge-density difference (jobs.charges)
+        charges.save_density(outcome.atoms.calc, outdir / charges.DENSITY_FILE)
     return finish(outdir, rec, outcome.atoms, checkpoint)
 
 
