@@ -39,29 +39,32 @@ def density_difference(atoms: Atoms, lower: np.ndarray, settings: dict,
     its electron count up to that error, beside it) and the upper part's Hirshfeld
     charge in the combined system (e)."""
     densities, integrals, hirshfeld, cost = {}, {}, None, 0.0
-    parts = {"combined": atoms, "lower": atoms[lower], "upper": atoms[~lower]}
+    # the parts first: a saved density of the whole is used only on the parts' grid
+    parts = {"lower": atoms[lower], "upper": atoms[~lower], "combined": atoms}
     for part, part_atoms in parts.items():
+        rho = None
         if part == "combined" and combined is not None and combined.exists():
             rho, q = charges.saved_density(combined)
-            densities[part] = rho
-            integrals[f"{part}_integral_e"] = charges.integrate(rho, atoms.cell.array)
-            hirshfeld = float(np.asarray(q)[~lower].sum())
-            continue
-        part_atoms = part_atoms.copy()
-        part_atoms.set_constraint()
-        sp = slab_single_point(part_atoms, settings, options,
-                               outdir / f"{label}_{part}_calc.txt", forces=False)
-        cost += sp.wall_s
-        if sp.energy_eV is None:
-            return {"status": "failed", "reason": f"{label}: the {part} SCF did not converge"}
-        rho = charges.all_electron_density(sp.atoms.calc)
+            if rho.shape != densities["lower"].shape:
+                rho = None  # another grid (other settings): computed again below
         if rho is None:
-            return {"status": "skipped", "reason": f"the {settings['calculator']['name']} "
-                    "calculator has no electron density"}
+            part_atoms = part_atoms.copy()
+            part_atoms.set_constraint()
+            sp = slab_single_point(part_atoms, settings, options,
+                                   outdir / f"{label}_{part}_calc.txt", forces=False)
+            cost += sp.wall_s
+            if sp.energy_eV is None:
+                return {"status": "failed",
+                        "reason": f"{label}: the {part} SCF did not converge"}
+            rho = charges.all_electron_density(sp.atoms.calc)
+            if rho is None:
+                return {"status": "skipped", "reason": f"the {settings['calculator']['name']}"
+                        " calculator has no electron density"}
+            if part == "combined":
+                q = charges.hirshfeld_charges(sp.atoms.calc, outdir / f"{label}_density.gpw")
         densities[part] = rho
         integrals[f"{part}_integral_e"] = charges.integrate(rho, atoms.cell.array)
         if part == "combined":
-            q = charges.hirshfeld_charges(sp.atoms.calc, outdir / f"{label}_density.gpw")
             hirshfeld = float(np.asarray(q)[~lower].sum())
     diff = charges.density_difference(densities["combined"], densities["lower"],
                                       densities["upper"])
