@@ -77,8 +77,9 @@ def _legacy_hirshfeld(legacy) -> list[float]:
 
 def saved_density(gpw: str | Path, refinement: int = 2) -> tuple[np.ndarray, list[float]]:
     """The all-electron density (e/A^3, fine grid times ``refinement``) and the Hirshfeld
-    charges (e) of a converged calculation saved by :func:`hirshfeld_charges` with
-    ``keep``: the same numbers as from the calculation itself, with no SCF."""
+    charges (e) of a converged calculation saved by :func:`save_density` (or
+    :func:`hirshfeld_charges` with ``keep``): the same numbers as from the calculation
+    itself, with no SCF."""
     legacy = _legacy(Path(gpw))
     rho = np.asarray(legacy.get_all_electron_density(gridrefinement=refinement))
     return rho, _legacy_hirshfeld(legacy)

@@ -152,13 +152,12 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
                      scf_iterations=out.scf_iterations, wall_s=round(out.wall_s, 2))
         lowest = min((p["energy_eV"] for o, p in done.items()
                       if o != offset and p.get("energy_eV") is not None), default=np.inf)
-        if (out.energy_eV is not None and out.energy_eV < lowest and gpaw
-                and stage == "dft_at_ml"):
+        lowest_so_far = out.energy_eV is not None and out.energy_eV < lowest and gpaw
+        if lowest_so_far and stage == "dft_at_ml":
             # this single point is the interface if no registry is lower: its density
             # is kept for the interface's charge-density difference (jobs.charges)
             charges.save_density(out.atoms.calc, out_json.with_name(charges.DENSITY_FILE))
-        if (out.energy_eV is not None and out.energy_eV < lowest and gpaw
-                and stage == "dft_relaxed"):
+        elif lowest_so_far:
             # the relaxation of the lowest registry restarts from its wave functions
             # (no SCF for its first forces); one file, the lowest so far
             gpw = checkpoint.with_name("lowest_registry.gpw")
