@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from unittest import mock
 
 import numpy as np
 from ase import Atoms
 from ase.constraints import FixAtoms
-from pymatgen.analysis.interfaces.coherent_interfaces import CoherentInterfaceBuilder
-from pymatgen.analysis.interfaces.zsl import ZSLGenerator
 from pymatgen.core import Structure
-from pymatgen.core.interface import Interface
 from pymatgen.core.surface import Slab
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from philicity.slabs import layer_index
+
+if TYPE_CHECKING:  # imported where used: 2 s of pymatgen imports every job would pay
+    from pymatgen.analysis.interfaces.coherent_interfaces import CoherentInterfaceBuilder
+    from pymatgen.core.interface import Interface
 
 FILM_TAG = 2
 # SlabGenerator's tolerance for telling terminations apart; slabs.generate_terminations
@@ -92,6 +94,9 @@ def build_interfaces(
     (pymatgen returns some twice) are kept once. Raises :class:`InterfaceError` when
     none fits, naming the bound that failed.
     """
+    from pymatgen.analysis.interfaces.coherent_interfaces import CoherentInterfaceBuilder
+    from pymatgen.analysis.interfaces.zsl import ZSLGenerator
+
     tol = max_strain_pct / 100.0
     zsl = ZSLGenerator(max_area=max_area_A2, max_length_tol=tol, max_angle_tol=tol)
     try:
@@ -150,6 +155,8 @@ def _interfaces(builder: CoherentInterfaceBuilder, termination: tuple,
     (``variant`` returns None: e.g. one ion per layer, none to move) is left out."""
     if variant is None:
         return list(builder.get_interfaces(termination, **kwargs))
+    from pymatgen.core.interface import Interface
+
     from_slabs = Interface.from_slabs
 
     def with_variant(substrate_slab: Slab, film_slab: Slab, **kw) -> Interface | None:

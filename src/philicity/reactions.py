@@ -19,9 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from ase import Atoms
-from ase.build import molecule as ase_molecule
-from pymatgen.analysis.interface_reactions import InterfacialReactivity
-from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
 from pymatgen.core import Composition
 
 # Elemental references that are molecules: symbol -> molecule (ase.build.molecule name)
@@ -54,6 +51,8 @@ def molecule(name: str, box_A: float) -> Atoms:
     """A gas-phase molecule (``MOLECULES`` value) centred in a box of edges ``box_A``,
     ``box_A``, 1.05 ``box_A`` (angstrom), non-periodic, with its ground-state spin as
     initial magnetic moments."""
+    from ase.build import molecule as ase_molecule
+
     atoms = ase_molecule(name)
     atoms.cell = [box_A, box_A, 1.05 * box_A]
     atoms.center()
@@ -100,6 +99,11 @@ def reaction_energy(metal: str, coating_formula: str,
     ``reactive`` (E below :data:`REACTIVE_BELOW_EV`). Raises :class:`ReactionError`
     when an element of the system has no elemental reference.
     """
+    # imported here: with the matplotlib, pandas and plotly they bring they take a second,
+    # which every job importing this module would pay
+    from pymatgen.analysis.interface_reactions import InterfacialReactivity
+    from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
+
     system = {metal} | {e.symbol for e in Composition(coating_formula).elements}
     # pymatgen reads each entry's name as its formula (the products of a reaction)
     entries = [PDEntry(Composition(formula), energy)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 from ase import Atom, Atoms
 from ase.data import atomic_numbers, covalent_radii
-from pymatgen.analysis.adsorption import AdsorbateSiteFinder
 from pymatgen.io.ase import AseAtomsAdaptor
 
 SITE_KINDS = ("ontop", "bridge", "hollow")
@@ -46,6 +45,8 @@ def find_sites(
     and duplicates (same point within 0.1 angstrom) are dropped.
     With ``symm_reduce=0`` every site, equivalent or not, is returned.
     """
+    from pymatgen.analysis.adsorption import AdsorbateSiteFinder  # 1 s to import
+
     structure = AseAtomsAdaptor.get_structure(slab)
     finder = AdsorbateSiteFinder(structure)
     found = finder.find_adsorption_sites(

@@ -130,3 +130,21 @@ def test_a_job_is_named_as_module_and_function():
     assert launch.job_function("philicity.jobs.slabs:find_sites") is slabs.find_sites
     with pytest.raises(ValueError, match="module:function"):
         launch.job_function("find_sites")  # a rule's name is no route
+
+
+# Imported only by the functions that use them (seconds each); torch only by ML jobs.
+HEAVY = ("torch", "pymatgen.analysis.adsorption", "pymatgen.analysis.interfaces",
+         "pymatgen.analysis.interface_reactions", "matplotlib.pyplot")
+
+
+@pytest.mark.parametrize("target", [BULK, "philicity.jobs.slabs:relax_clean_slab",
+                                    "philicity.jobs.adsorption:relax_adsorbate",
+                                    "philicity.jobs.interfaces:compute_adhesion"])
+def test_a_job_loads_no_heavy_module_it_does_not_use(target):
+    """Every job is a new process: what its module imports, every job pays."""
+    probe = ("import sys; from philicity.launch import job_function; "
+             f"job_function({target!r}); "
+             f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert loaded == ""
