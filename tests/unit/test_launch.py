@@ -148,3 +148,12 @@ def test_a_job_loads_no_heavy_module_it_does_not_use(target):
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             check=True).stdout.strip()
     assert loaded == ""
+
+
+def test_every_job_function_is_reachable_from_the_package():
+    from philicity import jobs
+
+    assert "compute_phase" in jobs.__all__ and len(jobs.__all__) >= 20
+    assert all(callable(getattr(jobs, name)) for name in jobs.__all__)
+    with pytest.raises(AttributeError):
+        jobs.no_such_job  # noqa: B018
