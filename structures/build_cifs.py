@@ -93,6 +93,12 @@ COMPOUNDS = {
     ),
     # NaPb3, Cu3Au (L1_2) type: Na 1a, Pb 3c
     "NaPb3": cubic("Pm-3m", 4.88, ["Na", "Pb"], [[0, 0, 0], [0, 0.5, 0.5]]),
+    # NaSn (Na4Sn4), NaPb type, I4_1/acd: Na 16e + 16f, Sn 32g (Sn4 tetrahedra); the
+    # measured lattice, positions relaxed with CHGNet in it (structures/README.md); given
+    # here in pymatgen's origin choice 1, i.e. the paper's origin-2 positions + (0, 3/4, 1/8)
+    "NaSn": Structure.from_spacegroup(
+        "I4_1/acd", Lattice.tetragonal(10.475, 17.412), ["Na", "Na", "Sn"],
+        [[0.8780, 0.75, 0.375], [0.3793, 0.3793, 0.25], [0.0663, 0.8655, 0.0593]]),
 }
 
 if __name__ == "__main__":
