@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from ase.build import bulk
 from ase.io import write
-from workflow_helpers import ROOT, emt_screen, planned, snakemake
+from workflow_helpers import ROOT, planned, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -24,13 +24,12 @@ DFT = {"relax_clean_slab", "prescreen_sites", "relax_adsorbate", "scan_interface
        "relax_interface", "compute_adhesion", "site_energies"}
 
 
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory) -> Path:
-    """The EMT screen (Al anode; Cu, Ag and a broken CIF as coatings), run to the end."""
-    workdir = tmp_path_factory.mktemp("finished")
-    emt_screen(workdir)
-    snakemake(workdir, *_args(workdir))
-    return workdir
+@pytest.fixture
+def finished(emt_local_run) -> Path:
+    """The EMT screen (Al anode; Cu, Ag and a broken CIF as coatings), run to the end with
+    :func:`_args` (each test works on a copy)."""
+    assert emt_local_run.args == _args(emt_local_run.workdir)
+    return emt_local_run.workdir
 
 
 def _args(workdir: Path, *configfiles: str, config: tuple[str, ...] = ()) -> list[str]:
