@@ -20,9 +20,6 @@ class ScreenRun:
 def emt_local_run(tmp_path_factory: pytest.TempPathFactory) -> ScreenRun:
     """The EMT screen run to the end with the local executor (2 cores, keep-going)."""
     workdir = tmp_path_factory.mktemp("emt_local")
-    emt_screen(workdir)
-    # structures_dir relative to the screen's folder: a copy of it is a screen of its own
-    args = ["--configfile", str(workdir / "config" / "config.yaml"),
-            "--config", "structures_dir=structures", "--cores", "2", "--keep-going"]
+    args = [*emt_screen(workdir), "--cores", "2", "--keep-going"]
     snakemake(workdir, *args)
     return ScreenRun(workdir, args)

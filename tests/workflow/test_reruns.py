@@ -33,7 +33,7 @@ def finished(emt_local_run) -> Path:
 
 
 def _args(workdir: Path, *configfiles: str, config: tuple[str, ...] = ()) -> list[str]:
-    # structures_dir relative to the screen's folder: a copy of it is a screen of its own
+    # as emt_screen's, with more config files and values
     files = [str(workdir / f) for f in ("config/config.yaml", *configfiles)]
     return ["--configfile", *files, "--config", "structures_dir=structures", *config,
             "--cores", "2", "--keep-going"]

@@ -7,7 +7,6 @@ cluster's folder (config, logs, jobcomp.txt), kept after the tests for inspectio
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import shutil
@@ -57,10 +56,7 @@ def finished_jobs(jobcomp: Path, run_id: str) -> dict[str, str]:
 
 
 def read_table(workdir: Path, table: str) -> pd.DataFrame:
-    """A results table, with the run's folder in messages (failed CIF paths) left out:
-    a path under it reads relative to it, as one given relative to it does."""
-    text = (workdir / "results" / table).read_text()
-    return pd.read_csv(io.StringIO(text.replace(f"{workdir}/", "")))
+    return pd.read_csv(workdir / "results" / table)
 
 
 def test_emt_screen_on_slurm_equals_the_local_run(tmp_path, slurm_cluster, emt_local_run):

@@ -52,8 +52,10 @@ def emt_screen(workdir: Path) -> list[str]:
     """Copy the EMT demo screen (``.test/config`` and ``.test/structures``) into
     ``workdir``; return the snakemake arguments that select them. EMT stands in for DFT
     and for the ML model; Al stands in for the anode and Cu, Ag for coatings (EMT knows
-    them); Broken.cif is a CIF that cannot be read."""
+    them); Broken.cif is a CIF that cannot be read. ``structures_dir`` is relative to the
+    screen's folder, as in a user's clone: a copy of the folder is a screen of its own,
+    and the tables name the failed CIF by the same relative path in every folder."""
     shutil.copytree(TEST_DIR / "config", workdir / "config")
     shutil.copytree(TEST_DIR / "structures", workdir / "structures")
     return ["--configfile", str(workdir / "config" / "config.yaml"),
-            "--config", f"structures_dir={workdir / 'structures'}"]
+            "--config", "structures_dir=structures"]
