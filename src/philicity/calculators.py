@@ -27,13 +27,19 @@ def _emt_elements() -> set[str]:
     return set(parameters) - EMT_TEST_ONLY
 
 
-def _gpaw_setup_elements(xc: str) -> set[str]:
+def _gpaw_setup_elements(xc: str, setups: dict[str, str] | None = None) -> set[str]:
+    """Elements with a PAW setup for ``xc`` in GPAW's setup paths: the named one
+    (``setups``: element to name, e.g. ``{"Na": "1"}`` for ``Na.1.PBE``) where one is
+    named, else the default (``Na.PBE``)."""
     import gpaw
 
+    setups = setups or {}
     found = set()
     for folder in gpaw.setup_paths:
         for f in Path(folder).glob(f"*.{xc}*"):
-            found.add(f.name.split(".")[0])
+            element, *name = f.name.split(".")[:-1 if f.name.endswith(".gz") else None]
+            if name[:-1] == ([setups[element]] if element in setups else []):
+                found.add(element)
     return found
 
 
@@ -52,7 +58,7 @@ def unsupported_elements(symbols: list[str], settings: dict) -> list[str]:
     if name == "emt":
         known = _emt_elements()
     elif name == "gpaw":
-        known = _gpaw_setup_elements(settings["xc"])
+        known = _gpaw_setup_elements(settings["xc"], settings.get("setups"))
     elif name in ML_DEFAULT_MODELS:
         return sorted(s for s in set(symbols) if atomic_numbers[s] > ML_MAX_Z)
     else:
@@ -194,6 +200,8 @@ def make_calculator(
         kwargs["kpts"] = kpoints(settings)
     if system == "slab" and settings["dipole_correction"]:
         kwargs["poissonsolver"] = {"dipolelayer": "xy"}
+    if settings.get("setups"):
+        kwargs["setups"] = dict(settings["setups"])
     if settings.get("nbands"):
         kwargs["nbands"] = settings["nbands"]
     if settings.get("parallel"):

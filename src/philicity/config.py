@@ -20,7 +20,7 @@ INTERFACE_SECTIONS = (*HASHED_SECTIONS, "interface")
 # stages that read the changed key, and finished results of other settings stay on disk.
 # Cumulative along the pipeline: a stage sees the settings of the stages it reads from.
 STAGE_SECTIONS = {
-    "candidates": ("calculator",),  # only its name and xc: see stage_settings
+    "candidates": ("calculator",),  # only its name, xc and setups: see stage_settings
     "atoms": ("calculator",),
     "bulk": ("calculator", "bulk"),
     # the reaction phases (any bulk phase a reaction reaches, the anode metal among them)
@@ -191,7 +191,7 @@ def settings(config: dict, schema: dict | None = None) -> dict:
 UNHASHED = {"calculator": ("scf_retries", "parallel")}
 # Keys added after screens were run, left out of the hash at the value that reproduces
 # those screens, so that their results keep their settings hash (and are not recomputed).
-HASHED_UNLESS = {"calculator": {"dispersion": "none"}}
+HASHED_UNLESS = {"calculator": {"dispersion": "none", "setups": {}}}
 
 
 def load(path: str | Path, preset: str | None = None) -> tuple[dict, dict]:
@@ -217,14 +217,15 @@ def reaction_calculator(settings_: dict) -> dict:
 
 def stage_settings(settings_: dict, stage: str) -> dict:
     """The sections of the effective settings that ``stage``'s results depend on
-    (:data:`STAGE_SECTIONS`); a candidate check only needs the calculator's name and
+    (:data:`STAGE_SECTIONS`); a candidate check only needs the calculator's name, setups and
     functional (which elements it can treat); the reaction stages' calculator has the
     ``reactions`` values over it (:func:`reaction_calculator`)."""
     out = {k: settings_[k] for k in STAGE_SECTIONS[stage]}
     if stage in REACTION_STAGES:
         out["calculator"] = reaction_calculator(settings_)
     if stage == "candidates":
-        out["calculator"] = {k: v for k, v in out["calculator"].items() if k in ("name", "xc")}
+        out["calculator"] = {k: v for k, v in out["calculator"].items()
+                             if k in ("name", "xc", "setups")}
     return out
 
 

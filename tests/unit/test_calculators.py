@@ -1,4 +1,5 @@
-"""The calculator factory's dispersion option (DFT-D3 added to every energy and force)."""
+"""The calculator factory's options: dispersion (DFT-D3 added to every energy and force)
+and the PAW setup of each element."""
 
 import numpy as np
 import pytest
@@ -51,3 +52,42 @@ def test_dispersion_is_part_of_the_settings_hash_only_when_on(root):
     config["overrides"] = {"calculator": {"dispersion": "d3bj"}}
     cfg.validate(config)
     assert cfg.settings(config)["calculator"]["dispersion"] == "d3bj"
+
+
+def _gpaw_settings(root, **calculator) -> dict:
+    _, settings = cfg.load(root / "config" / "config.yaml")
+    return {**settings, "calculator": {**settings["calculator"], **calculator}}
+
+
+def _valence_electrons(calculator: dict) -> float:
+    from ase import Atoms
+
+    atoms = Atoms("Na", positions=[[3.0, 3.0, 3.0]], cell=[6.0, 6.0, 6.0])
+    calc = calculators.make_calculator(calculator, "atom", atoms)
+    calc.initialize(atoms)  # reads the setups; no SCF
+    return calc.get_number_of_electrons()
+
+
+def test_setups_choose_the_paw_setup_of_an_element(root):
+    fast = _gpaw_settings(root)["calculator"]
+    assert fast["setups"] == {"Na": "1", "Ag": "11"}  # the fast preset's frozen cores
+    default = {**fast, "setups": {}}
+    assert _valence_electrons(default) == 7.0  # Na.PBE: 2s2p3s
+    assert _valence_electrons(fast) == 1.0  # Na.1.PBE: 3s
+    assert calculators.unsupported_elements(["Na", "Ag"], {**default, "setups": {
+        "Na": "1", "Ag": "11"}}) == []
+    assert calculators.unsupported_elements(["Na", "Ag"], {**default, "setups": {
+        "Na": "5"}}) == ["Na"]  # no Na.5.PBE in gpaw-data
+
+
+def test_setups_are_part_of_the_settings_hash_only_when_named(root):
+    settings = _gpaw_settings(root, setups={})
+    named = _gpaw_settings(root, setups={"Na": "1"})
+    without_key = {**settings, "calculator": {k: v for k, v in settings["calculator"].items()
+                                              if k != "setups"}}
+    # none named: the hash of screens run before the option existed; named: a new one,
+    # for every stage, the candidate check (which elements it can treat) included
+    assert cfg.settings_hash(settings) == cfg.settings_hash(without_key)
+    for stage in ("candidates", "bulk", "clean", "phases"):
+        assert cfg.settings_hash(cfg.stage_settings(named, stage)) != cfg.settings_hash(
+            cfg.stage_settings(settings, stage)), stage

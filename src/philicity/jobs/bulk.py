@@ -37,7 +37,9 @@ def check_candidate(cif: str | Path, name: str, settings: dict, out_json: str | 
             raise structures.CandidateError(
                 cif, f"elements {missing} cannot be treated by the "
                 f"{settings['calculator']['name']} calculator"
-                + (f" (no {settings['calculator']['xc']} PAW setup)"
+                + (f" (no {settings['calculator']['xc']} PAW setup"
+                   + (f" of the names in calculator.setups {settings['calculator']['setups']}"
+                      if settings["calculator"].get("setups") else "") + ")"
                    if settings["calculator"]["name"] == "gpaw" else ""))
         rec.update(status="ok", formula=structure.composition.reduced_formula,
                    elements=structures.elements(structure), n_atoms=len(structure))
