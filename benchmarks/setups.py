@@ -83,14 +83,19 @@ def interfaces(work: Path) -> list[dict]:
     return out
 
 
+class NotComputed(Exception):
+    """A single point that ``--collect`` does not compute."""
+
+
 class Pair:
     """Single points of one geometry with both calculator settings, timed and counted.
     Each is kept in ``workdir/points/`` (energy, wall time, SCF iterations) under the
     hash of its atoms, settings and kind of system, so a rerun resumes."""
 
-    def __init__(self, default: dict, named: dict, workdir: Path):
+    def __init__(self, default: dict, named: dict, workdir: Path, collect: bool = False):
         self.settings = {"default": default, "named": named}
         self.workdir = workdir
+        self.collect = collect
         self.cost = {"default": [0.0, 0], "named": [0.0, 0]}  # wall s, SCF iterations
 
     def energies(self, atoms: Atoms, system: str) -> dict[str, float]:
@@ -100,6 +105,8 @@ class Pair:
                 [canonical_atoms(jsonio.encode(atoms)), settings, system],
                 sort_keys=True).encode()).hexdigest()[:16]
             kept = self.workdir / "points" / f"{key}.json"
+            if not kept.exists() and self.collect:
+                raise NotComputed(atoms.get_chemical_formula())
             if not kept.exists():
                 kept.parent.mkdir(parents=True, exist_ok=True)
                 calc = calculators.make_calculator(settings, system,
@@ -146,6 +153,8 @@ def main(argv: list[str] | None = None) -> None:
                     choices=["sites", "interfaces", "compounds"],
                     help="what to compare (two runs with different parts can share "
                          "--workdir; a run of every part then only tabulates)")
+    ap.add_argument("--collect", action="store_true",
+                    help="compute nothing: tabulate the rows whose single points are kept")
     ap.add_argument("--preset", default="fast")
     ap.add_argument("--workdir", type=Path, default=Path("benchmark_setups"))
     ap.add_argument("--csv", type=Path, default=ROOT / "docs" / "benchmarks" / "setups.csv")
@@ -158,12 +167,13 @@ def main(argv: list[str] | None = None) -> None:
     default = {**named, "setups": {k: v for k, v in named["setups"].items()
                                    if k not in setups}}
     args.workdir.mkdir(parents=True, exist_ok=True)
-    pair = Pair(default, named, args.workdir)
+    pair = Pair(default, named, args.workdir, args.collect)
     work = args.results / "work"
     rows = []
 
     atom_energy: dict[str, dict] = {}
-    for site in best_sites(work) if "sites" in args.parts else []:
+
+    def site_row(site: dict) -> dict:
         metal = site["metal"]
         before = snapshot(pair)
         if metal not in atom_energy:
@@ -173,25 +183,24 @@ def main(argv: list[str] | None = None) -> None:
         e_clean = pair.energies(structure(site["clean"]), "slab")
         e_b = {arm: energetics.binding_energy(e_site[arm], e_clean[arm],
                                               atom_energy[metal][arm]) for arm in e_site}
-        rows.append(row("E_b", site["system"], "eV", e_b["default"], e_b["named"], before, pair))
-        print(rows[-1], flush=True)
+        return row("E_b", site["system"], "eV", e_b["default"], e_b["named"], before, pair)
 
-    for iface in interfaces(work) if "interfaces" in args.parts else []:
+    def interface_row(iface: dict) -> dict:
         before = snapshot(pair)
         e = {part: pair.energies(structure(iface[part]), "slab")
              for part in ("interface", "metal", "coating")}
         w = {arm: energetics.work_of_adhesion(e["metal"][arm], e["coating"][arm],
                                               e["interface"][arm], iface["area_A2"])
              for arm in e["interface"]}
-        rows.append(row("W_ad", iface["system"], "J/m^2", w["default"], w["named"], before, pair))
-        print(rows[-1], flush=True)
+        return row("W_ad", iface["system"], "J/m^2", w["default"], w["named"], before, pair)
 
     # formation energies: the bulk calculator of the reaction phases
     phase = cfg.reaction_calculator(settings)
     phases = Pair({**phase, "setups": default["setups"]},
-                  {**phase, "setups": named["setups"]}, args.workdir)
+                  {**phase, "setups": named["setups"]}, args.workdir, args.collect)
     elemental: dict[str, dict] = {}
-    for name in args.compounds if "compounds" in args.parts else []:
+
+    def compound_row(name: str) -> dict:
         cif = next(iter(sorted((ROOT / "structures").glob(f"*/{name}.cif"))))
         atoms = structures.to_atoms(structures.read_structure(cif))
         changed = sorted(set(atoms.get_chemical_symbols()) & set(setups))
@@ -203,20 +212,36 @@ def main(argv: list[str] | None = None) -> None:
                 elemental[el] = {arm: e / len(ref_atoms) for arm, e in
                                  phases.energies(ref_atoms, "bulk").items()}
         e = phases.energies(atoms, "bulk")
+        # only the changed elements' references enter: the rest cancel between the arms,
+        # so the difference is the shift of the formation energy, not either value
         e_f = {arm: (e[arm] - sum(elemental[el][arm] for el in atoms.get_chemical_symbols()
                                   if el in changed)) / len(atoms) for arm in e}
-        # only the changed elements' references enter: the rest cancel between the arms
-        shift = e_f["named"] - e_f["default"]
-        rows.append(row("E_f shift", name, "eV/atom", 0.0, shift, before, phases))
+        out = row("E_f shift", name, "eV/atom", e_f["default"], e_f["named"], before, phases)
+        return {**out, "default_setups": None, "named_setups": None}
+
+    todo = ([lambda s=s: site_row(s) for s in best_sites(work)]
+            if "sites" in args.parts else [])
+    todo += ([lambda i=i: interface_row(i) for i in interfaces(work)]
+             if "interfaces" in args.parts else [])
+    todo += ([lambda n=n: compound_row(n) for n in args.compounds]
+             if "compounds" in args.parts else [])
+    for make in todo:
+        try:
+            rows.append(make())
+        except NotComputed as exc:
+            print(f"# not computed yet, left out: a single point of {exc}", flush=True)
+            continue
         print(rows[-1], flush=True)
 
+    if not rows:
+        raise SystemExit("setups: no row has both arms computed yet")
     version = code_version()
     for r in rows:
         r.update(setups=" ".join(args.setups), preset=args.preset,
                  settings_hash=cfg.settings_hash(settings), written_by=version)
     write_rows(args.csv, rows)
-    wall = [sum(p.cost[arm][0] for p in (pair, phases)) for arm in ("default", "named")]
-    scf = [sum(p.cost[arm][1] for p in (pair, phases)) for arm in ("default", "named")]
+    wall = [sum(r[f"wall_s_{arm}"] for r in rows) for arm in ("default", "named")]
+    scf = [sum(r[f"scf_{arm}"] for r in rows) for arm in ("default", "named")]
 
     def worst(quantity: str) -> float:
         return max((abs(r["difference"]) for r in rows if r["quantity"] == quantity),

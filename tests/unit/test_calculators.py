@@ -70,7 +70,7 @@ def _valence_electrons(calculator: dict) -> float:
 
 def test_setups_choose_the_paw_setup_of_an_element(root):
     fast = _gpaw_settings(root)["calculator"]
-    assert fast["setups"] == {"Na": "1", "Ag": "11"}  # the fast preset's frozen cores
+    assert fast["setups"] == {"Na": "1"}  # the fast preset's frozen core
     default = {**fast, "setups": {}}
     assert _valence_electrons(default) == 7.0  # Na.PBE: 2s2p3s
     assert _valence_electrons(fast) == 1.0  # Na.1.PBE: 3s
