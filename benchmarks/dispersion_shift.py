@@ -20,12 +20,11 @@ It tells where ``calculator.dispersion: d3bj`` matters before paying for a scree
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from ase.io import read
+from bench_common import finished_interfaces, finished_sites, record_structure
 
-EV_PER_A2_TO_J_PER_M2 = 16.021766
+from philicity.energetics import EV_PER_A2_TO_J_PER_M2
 
 
 def d3_energy(atoms, xc: str = "PBE") -> float:
@@ -37,49 +36,26 @@ def d3_energy(atoms, xc: str = "PBE") -> float:
     return float(atoms.get_potential_energy())
 
 
-def structure(record_path: Path):
-    rec = json.loads(record_path.read_text())
-    return read(record_path.parent / rec.get("structure", "final.extxyz"))
-
-
 def site_shifts(work: Path) -> list[dict]:
-    """First-order D3 shift of E_b (eV) of every relaxed, finished site."""
-    rows = []
-    for path in sorted((work / "adsorption").rglob("record.json")):
-        rec = json.loads(path.read_text())
-        if rec.get("kind") != "adsorbate" or rec.get("status") != "ok" \
-                or rec.get("energy_eV") is None or not (path.parent / "final.extxyz").exists():
-            continue
-        kind = path.parts[path.parts.index("adsorption") + 2]
-        cleans = list((work / "clean").glob(f"*/{kind}/{rec['name']}/{rec['miller']}/"
-                                            f"t{rec['termination']}/record.json"))
-        if not cleans:
-            continue
-        shift = d3_energy(structure(path)) - d3_energy(structure(cleans[0]))
-        rows.append({"system": f"{rec['metal']} on {rec['name']}({rec['miller']}) "
-                               f"{rec['site']}", "dE_b_D3_eV": shift})
-    return rows
+    """First-order D3 shift of E_b (eV) of every freely relaxed, finished site."""
+    return [{"system": site["system"],
+             "dE_b_D3_eV": d3_energy(record_structure(site["site"]))
+             - d3_energy(record_structure(site["clean"]))}
+            for site in finished_sites(work)]
 
 
 def interface_shifts(work: Path) -> list[dict]:
     """First-order D3 shift of W_ad (J/m^2) of every finished interface."""
     rows = []
-    for path in sorted((work / "interfaces").rglob("adhesion/record.json")):
-        rec = json.loads(path.read_text())
-        if rec.get("status") != "ok" or rec.get("W_ad_J_m2") is None:
-            continue
-        parts = path.parent
+    for iface in finished_interfaces(work):
         try:
-            e_parts = (d3_energy(structure(parts / "metal" / "record.json"))
-                       + d3_energy(structure(parts / "coating" / "record.json")))
-            e_iface = d3_energy(structure(parts.parent / "relaxed" / "record.json"))
+            e = {part: d3_energy(record_structure(iface[part]))
+                 for part in ("interface", "metal", "coating")}
         except (OSError, ValueError):
             continue
-        rows.append({"system": f"{rec['metal']}({rec['metal_miller']}) on "
-                               f"{rec['name']}({rec['miller']})",
-                     "W_ad_J_m2": rec["W_ad_J_m2"],
-                     "dW_D3_J_m2": (e_parts - e_iface) / rec["area_A2"]
-                     * EV_PER_A2_TO_J_PER_M2})
+        rows.append({"system": iface["system"], "W_ad_J_m2": iface["W_ad_J_m2"],
+                     "dW_D3_J_m2": (e["metal"] + e["coating"] - e["interface"])
+                     / iface["area_A2"] * EV_PER_A2_TO_J_PER_M2})
     return rows
 
 

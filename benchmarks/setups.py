@@ -30,57 +30,20 @@ import json
 from pathlib import Path
 
 from ase import Atoms
-from ase.io import jsonio, read
-from bench_common import ROOT, code_version, write_rows
+from ase.io import jsonio
+from bench_common import (
+    ROOT,
+    code_version,
+    finished_interfaces,
+    finished_sites,
+    record_structure,
+    write_rows,
+)
 
 from philicity import calculators, energetics, structures
 from philicity import config as cfg
 from philicity.jobs.dft import canonical_atoms
 from philicity.relax import single_point
-
-
-def structure(record_path: Path) -> Atoms:
-    rec = json.loads(record_path.read_text())
-    return read(record_path.parent / rec.get("structure", "final.extxyz"))
-
-
-def best_sites(work: Path) -> list[dict]:
-    """Per surface and metal, the lowest-energy finished DFT site: its record path, the
-    clean slab's and the metal's."""
-    best: dict[tuple, tuple[float, Path]] = {}
-    for path in sorted((work / "adsorption").rglob("record.json")):
-        rec = json.loads(path.read_text())
-        if (rec.get("kind") != "adsorbate" or rec.get("status") != "ok"
-                or rec.get("energy_eV") is None or rec.get("site_energy_mode") == "held"):
-            continue
-        kind = path.parts[path.parts.index("adsorption") + 2]
-        key = (kind, rec["name"], rec["miller"], rec["termination"], rec["metal"])
-        if key not in best or rec["energy_eV"] < best[key][0]:
-            best[key] = (rec["energy_eV"], path)
-    out = []
-    for (kind, name, miller, term, metal), (_, path) in sorted(best.items()):
-        cleans = sorted((work / "clean").glob(f"*/{kind}/{name}/{miller}/t{term}/record.json"))
-        if cleans:
-            out.append({"system": f"{metal} on {name}({miller}) "
-                                  f"{json.loads(path.read_text())['site']}",
-                        "metal": metal, "site": path, "clean": cleans[0]})
-    return out
-
-
-def interfaces(work: Path) -> list[dict]:
-    """Every finished interface: its structure, its two parts and its area."""
-    out = []
-    for path in sorted((work / "interfaces").rglob("adhesion/record.json")):
-        rec = json.loads(path.read_text())
-        relaxed = path.parent.parent / "relaxed" / "record.json"
-        if rec.get("status") != "ok" or rec.get("W_ad_J_m2") is None or not relaxed.exists():
-            continue
-        out.append({"system": f"{rec['metal']}({rec['metal_miller']}) on "
-                              f"{rec['name']}({rec['miller']})",
-                    "interface": relaxed, "metal": path.parent / "metal" / "record.json",
-                    "coating": path.parent / "coating" / "record.json",
-                    "area_A2": rec["area_A2"]})
-    return out
 
 
 class NotComputed(Exception):
@@ -126,13 +89,18 @@ class Pair:
         return out
 
 
-def row(quantity: str, system: str, unit: str, default: float, named: float,
-        before: dict, pair: Pair) -> dict:
-    """One compared quantity, with the cost of its own single points."""
+def row(quantity: str, system: str, unit: str, before: dict, pair: Pair,
+        values: dict[str, float] | None = None, difference: float | None = None) -> dict:
+    """One compared quantity (both arms' ``values``, or only their ``difference`` where
+    neither value means anything alone), with the cost of its own single points."""
     spent = {arm: [now - was for now, was in zip(pair.cost[arm], before[arm], strict=True)]
              for arm in pair.cost}
-    return {"quantity": quantity, "system": system, "unit": unit, "default_setups": default,
-            "named_setups": named, "difference": named - default,
+    values = values or {}
+    if difference is None:
+        difference = values["named"] - values["default"]
+    return {"quantity": quantity, "system": system, "unit": unit,
+            "default_setups": values.get("default"), "named_setups": values.get("named"),
+            "difference": difference,
             "wall_s_default": round(spent["default"][0], 1),
             "wall_s_named": round(spent["named"][0], 1),
             "scf_default": spent["default"][1], "scf_named": spent["named"][1]}
@@ -179,20 +147,20 @@ def main(argv: list[str] | None = None) -> None:
         if metal not in atom_energy:
             atom_energy[metal] = pair.energies(
                 structures.isolated_atom(metal, named["atom_box_A"]), "atom")
-        e_site = pair.energies(structure(site["site"]), "slab")
-        e_clean = pair.energies(structure(site["clean"]), "slab")
+        e_site = pair.energies(record_structure(site["site"]), "slab")
+        e_clean = pair.energies(record_structure(site["clean"]), "slab")
         e_b = {arm: energetics.binding_energy(e_site[arm], e_clean[arm],
                                               atom_energy[metal][arm]) for arm in e_site}
-        return row("E_b", site["system"], "eV", e_b["default"], e_b["named"], before, pair)
+        return row("E_b", site["system"], "eV", before, pair, values=e_b)
 
     def interface_row(iface: dict) -> dict:
         before = snapshot(pair)
-        e = {part: pair.energies(structure(iface[part]), "slab")
+        e = {part: pair.energies(record_structure(iface[part]), "slab")
              for part in ("interface", "metal", "coating")}
         w = {arm: energetics.work_of_adhesion(e["metal"][arm], e["coating"][arm],
                                               e["interface"][arm], iface["area_A2"])
              for arm in e["interface"]}
-        return row("W_ad", iface["system"], "J/m^2", w["default"], w["named"], before, pair)
+        return row("W_ad", iface["system"], "J/m^2", before, pair, values=w)
 
     # formation energies: the bulk calculator of the reaction phases
     phase = cfg.reaction_calculator(settings)
@@ -216,12 +184,12 @@ def main(argv: list[str] | None = None) -> None:
         # so the difference is the shift of the formation energy, not either value
         e_f = {arm: (e[arm] - sum(elemental[el][arm] for el in atoms.get_chemical_symbols()
                                   if el in changed)) / len(atoms) for arm in e}
-        out = row("E_f shift", name, "eV/atom", e_f["default"], e_f["named"], before, phases)
-        return {**out, "default_setups": None, "named_setups": None}
+        return row("E_f shift", name, "eV/atom", before, phases,
+                   difference=e_f["named"] - e_f["default"])
 
-    todo = ([lambda s=s: site_row(s) for s in best_sites(work)]
+    todo = ([lambda s=s: site_row(s) for s in finished_sites(work, best_only=True)]
             if "sites" in args.parts else [])
-    todo += ([lambda i=i: interface_row(i) for i in interfaces(work)]
+    todo += ([lambda i=i: interface_row(i) for i in finished_interfaces(work)]
              if "interfaces" in args.parts else [])
     todo += ([lambda n=n: compound_row(n) for n in args.compounds]
              if "compounds" in args.parts else [])
