@@ -192,3 +192,39 @@ def test_dispersion_shift_of_a_site_is_the_d3_difference(tmp_path, capsys):
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last == (f"dispersion_shift sites=1 interfaces=0 "
                     f"max_abs_dEb_eV={abs(expected):.3f} max_abs_dW_J_m2=0.000")
+
+
+def test_bench_common_reads_the_lowest_finished_site_per_surface(tmp_path):
+    """The benchmarks' reader of a finished screen: held and failed sites are skipped, and
+    ``best_only`` keeps the lowest-energy site per surface and metal with its clean slab."""
+    import json
+
+    import bench_common
+    from ase.build import fcc100
+    from ase.io import write
+
+    atoms = fcc100("Ag", (1, 1, 2), vacuum=5.0)
+    work = tmp_path / "work"
+    base = {"kind": "adsorbate", "name": "Ag", "miller": "100", "termination": 0,
+            "metal": "Na", "structure": "final.extxyz"}
+    sites = {"hollow0": {"status": "ok", "energy_eV": -3.0},
+             "bridge0": {"status": "ok", "energy_eV": -2.5},
+             "ontop0": {"status": "ok", "energy_eV": -4.0, "site_energy_mode": "held"},
+             "top1": {"status": "failed", "energy_eV": None}}
+    for name, rec in sites.items():
+        folder = work / f"adsorption/h/coatings/Ag/100/t0/Na/ml-x/{name}"
+        folder.mkdir(parents=True)
+        write(folder / "final.extxyz", atoms)
+        (folder / "record.json").write_text(json.dumps({**base, **rec, "site": name}))
+    clean = work / "clean/h/coatings/Ag/100/t0"
+    clean.mkdir(parents=True)
+    write(clean / "final.extxyz", atoms)
+    (clean / "record.json").write_text(json.dumps({"status": "ok"}))
+
+    found = bench_common.finished_sites(work)
+    assert sorted(s["system"] for s in found) == ["Na on Ag(100) bridge0",
+                                                   "Na on Ag(100) hollow0"]
+    best = bench_common.finished_sites(work, best_only=True)
+    assert [s["system"] for s in best] == ["Na on Ag(100) hollow0"]
+    assert best[0]["clean"] == clean / "record.json"
+    assert len(bench_common.record_structure(best[0]["site"])) == len(atoms)
