@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -75,13 +76,29 @@ def test_real_gpaw_relaxation_of_na_on_al100(tmp_path, tiny, root):
     lower = np.arange(len(atoms)) < len(atoms) - 1
     (tmp_path / "r").mkdir()
     (tmp_path / "f").mkdir()
-    reused = density_difference(atoms, lower, tiny, None, tmp_path / "r", "site", saved)
+    reused = density_difference(atoms, lower, tiny, None, tmp_path / "r", "site",
+                                {"combined": saved})
     fresh = density_difference(atoms, lower, tiny, None, tmp_path / "f", "site")
     assert reused["status"] == fresh["status"] == "ok"
+    assert reused["read"] == ["combined"] and fresh["read"] == []
     assert reused["upper_hirshfeld_e"] == pytest.approx(rec["adatom_charge_e"], abs=1e-6)
     assert reused["upper_hirshfeld_e"] == pytest.approx(fresh["upper_hirshfeld_e"], abs=2e-3)
     assert reused["charge_moved_e"] == pytest.approx(fresh["charge_moved_e"], abs=2e-3)
     assert reused["wall_s"] < fresh["wall_s"]  # one SCF fewer
+    # the parts' densities kept by single points at the same geometries (as the interface
+    # stage keeps its separated parts'): no SCF at all, the same difference
+    from philicity.charges import save_density
+    from philicity.jobs.dft import slab_single_point
+
+    kept = {"combined": saved}
+    for part, mask in (("lower", lower), ("upper", ~lower)):
+        sp = slab_single_point(atoms[mask], tiny, None, tmp_path / f"{part}.txt", forces=False)
+        kept[part] = Path(save_density(sp.atoms.calc, tmp_path / f"{part}.gpw"))
+    (tmp_path / "k").mkdir()
+    read = density_difference(atoms, lower, tiny, None, tmp_path / "k", "site", kept)
+    assert read["read"] == ["lower", "upper", "combined"] and read["wall_s"] == 0
+    assert read["charge_moved_e"] == pytest.approx(fresh["charge_moved_e"], abs=2e-3)
+    assert read["integral_e"] == pytest.approx(fresh["integral_e"], abs=2e-3)
 
 
 def test_charge_density_difference_cube_of_na_on_al100_integrates_to_zero(tmp_path, tiny,

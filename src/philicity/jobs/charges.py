@@ -27,45 +27,61 @@ def best_site(records: list[dict]) -> dict | None:
 
 def density_difference(atoms: Atoms, lower: np.ndarray, settings: dict,
                        options: dict | None, outdir: Path, label: str,
-                       combined: Path | None = None) -> dict:
+                       saved: dict[str, Path] | None = None) -> dict:
     """rho(AB) - rho(A) - rho(B) of ``atoms`` split into the ``lower`` part (boolean mask:
     the substrate) and the rest (adatom or film), all three DFT single points at this
-    geometry in this cell (``combined``: the whole system's converged density saved by
-    the calculation that reached this geometry, read instead of its single point):
+    geometry in this cell. ``saved`` (keys ``combined``, ``lower``, ``upper``): densities
+    that calculations at exactly these geometries in this cell already converged and kept
+    (:func:`philicity.charges.save_density`), read instead of their single points; one on
+    another grid (other settings) is computed again. Writes
     the cube ``{label}_density_difference.cube`` (e/bohr^3), the
-    plane-averaged profile ``{label}_profile.csv`` and ``.png``, and the summary: charge
-    moved across the plane between the parts (e, positive toward the lower part), the
-    difference's integral (e, zero up to the grid's error; each density's own integral,
-    its electron count up to that error, beside it) and the upper part's Hirshfeld
-    charge in the combined system (e)."""
-    densities, integrals, hirshfeld, cost = {}, {}, None, 0.0
-    # the parts first: a saved density of the whole is used only on the parts' grid
+    plane-averaged profile ``{label}_profile.csv`` and ``.png``, and returns the summary:
+    charge moved across the plane between the parts (e, positive toward the lower part),
+    the difference's integral (e, zero up to the grid's error; each density's own
+    integral, its electron count up to that error, beside it), the upper part's Hirshfeld
+    charge in the combined system (e) and which densities were read (``read``)."""
+    saved = {part: Path(p) for part, p in (saved or {}).items()
+             if p is not None and Path(p).exists()}
     parts = {"lower": atoms[lower], "upper": atoms[~lower], "combined": atoms}
-    for part, part_atoms in parts.items():
-        rho = None
-        if part == "combined" and combined is not None and combined.exists():
-            rho, q = charges.saved_density(combined)
-            if rho.shape != densities["lower"].shape:
-                rho = None  # another grid (other settings): computed again below
+    densities, cost = {}, 0.0
+
+    def computed(part: str) -> tuple[np.ndarray, list[float] | None] | dict:
+        """The part's density (and, for the whole, Hirshfeld charges) from its own single
+        point, or the failed summary."""
+        nonlocal cost
+        part_atoms = parts[part].copy()
+        part_atoms.set_constraint()
+        sp = slab_single_point(part_atoms, settings, options,
+                               outdir / f"{label}_{part}_calc.txt", forces=False)
+        cost += sp.wall_s
+        if sp.energy_eV is None:
+            return {"status": "failed", "reason": f"{label}: the {part} SCF did not converge"}
+        rho = charges.all_electron_density(sp.atoms.calc)
         if rho is None:
-            part_atoms = part_atoms.copy()
-            part_atoms.set_constraint()
-            sp = slab_single_point(part_atoms, settings, options,
-                                   outdir / f"{label}_{part}_calc.txt", forces=False)
-            cost += sp.wall_s
-            if sp.energy_eV is None:
-                return {"status": "failed",
-                        "reason": f"{label}: the {part} SCF did not converge"}
-            rho = charges.all_electron_density(sp.atoms.calc)
-            if rho is None:
-                return {"status": "skipped", "reason": f"the {settings['calculator']['name']}"
-                        " calculator has no electron density"}
-            if part == "combined":
-                q = charges.hirshfeld_charges(sp.atoms.calc, outdir / f"{label}_density.gpw")
-        densities[part] = rho
-        integrals[f"{part}_integral_e"] = charges.integrate(rho, atoms.cell.array)
-        if part == "combined":
-            hirshfeld = float(np.asarray(q)[~lower].sum())
+            return {"status": "skipped", "reason": f"the {settings['calculator']['name']}"
+                    " calculator has no electron density"}
+        q = (charges.hirshfeld_charges(sp.atoms.calc, outdir / f"{label}_density.gpw")
+             if part == "combined" else None)
+        return rho, q
+
+    read = [part for part in parts if part in saved]
+    for part in parts:
+        got = charges.saved_density(saved[part]) if part in read else computed(part)
+        if isinstance(got, dict):
+            return got
+        densities[part] = got
+    if len({rho.shape for rho, _ in densities.values()}) > 1:
+        # a kept density on another grid (other settings): every part computed here
+        for part in read:
+            got = computed(part)
+            if isinstance(got, dict):
+                return got
+            densities[part] = got
+        read = []
+    hirshfeld = float(np.asarray(densities["combined"][1])[~lower].sum())
+    integrals = {f"{part}_integral_e": charges.integrate(rho, atoms.cell.array)
+                 for part, (rho, _) in densities.items()}
+    densities = {part: rho for part, (rho, _) in densities.items()}
     diff = charges.density_difference(densities["combined"], densities["lower"],
                                       densities["upper"])
     profile = charges.plane_profile(diff, atoms.cell.array)
@@ -80,6 +96,7 @@ def density_difference(atoms: Atoms, lower: np.ndarray, settings: dict,
     return {"status": "ok", "charge_moved_e": profile.charge_moved(z_plane),
             "z_plane_A": z_plane, "integral_e": charges.integrate(diff, atoms.cell.array),
             "upper_hirshfeld_e": hirshfeld, "wall_s": round(cost, 2), **integrals,
+            "read": read,
             "cube": f"{label}_density_difference.cube", "profile": f"{label}_profile.csv"}
 
 
@@ -122,8 +139,9 @@ def charge_transfer(site_summary: str | Path, settings: dict, outdir: str | Path
         rec["parts"].append({"part": "site", "site": best["site"], "miller": best["miller"],
                              "termination": best.get("termination"),
                              **density_difference(atoms, lower, settings, polar, outdir,
-                                                  f"site_{best['site']}",
-                                                  Path(path).parent / charges.DENSITY_FILE)})
+                                                  f"site_{best['site']}", {
+                                                      "combined": Path(path).parent
+                                                      / charges.DENSITY_FILE})})
     adhesions = read_json(interface_summary).get("adhesion", []) if interface_summary else []
     for path in map(Path, adhesions):
         adhesion = read_json(path)
@@ -137,10 +155,15 @@ def charge_transfer(site_summary: str | Path, settings: dict, outdir: str | Path
         label = (f"interface_{adhesion['miller']}_t{adhesion['termination']}_"
                  f"{metal}{adhesion['metal_miller']}")
         polar = termination_options(options, adhesion.get("polar_termination", False))
-        # the interface's own density: its relaxation's, or under dft_at_ml the scan's
-        # single point of the chosen registry
-        saved = (folder / charges.DENSITY_FILE if scan.get("interface_stage") == "dft_at_ml"
-                 else folder / "relaxed" / charges.DENSITY_FILE)
+        # the densities kept at exactly these geometries: the interface's (its
+        # relaxation's, or under dft_at_ml the scan's single point of the chosen
+        # registry) and, under dft_at_ml, the coating's and the film's as cut from it
+        # (compute_adhesion's single points for W_sep)
+        at_ml = scan.get("interface_stage") == "dft_at_ml"
+        saved = {"combined": (folder if at_ml else folder / "relaxed") / charges.DENSITY_FILE}
+        if at_ml:
+            saved.update(lower=path.parent / "coating" / charges.DENSITY_FILE,
+                         upper=path.parent / "metal" / charges.DENSITY_FILE)
         rec["parts"].append({"part": "interface", "miller": adhesion["miller"],
                              "termination": adhesion["termination"],
                              "metal_miller": adhesion["metal_miller"],

@@ -355,6 +355,10 @@ def _separated_at_ml(atoms: Atoms, settings: dict, options: dict | None, ml_calc
     ``interface.relax_separated``, an ML relaxation and a DFT single point there."""
     as_cut = (slab_single_point(atoms, settings, options, part_dir / "as_cut_calc.txt",
                                 forces=False) if frozen else None)
+    if as_cut is not None and as_cut.energy_eV is not None:
+        # the part's density where it sits in the interface: the interface's
+        # charge-density difference (jobs.charges) reads it instead of the same SCF
+        charges.save_density(as_cut.atoms.calc, part_dir / charges.DENSITY_FILE)
     if not settings["interface"]["relax_separated"]:
         out = as_cut or slab_single_point(atoms, settings, options, part_dir / "calc.txt")
     else:
