@@ -19,6 +19,7 @@ line exactly (one line)
     max_abs_dW_J_m2=<x> max_abs_dE_eV=<y> reaction_sign_agree=<k>/<m>
 
     python benchmarks/validation.py --cores 2
+    python benchmarks/validation.py --collect --workdir A B   # cases run in A or in B
     python benchmarks/validation.py --cases W_ad:Pb E_b:Ag --dispersion d3bj
 """
 
@@ -263,14 +264,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--preset", default="fast", choices=["fast", "production"])
     ap.add_argument("--cases", nargs="+", help="e.g. W_ad:Pb E_b:Ag (default: every case)")
     ap.add_argument("--dispersion", default="none", choices=["none", "d3bj"])
-    ap.add_argument("--workdir", type=Path, default=Path("benchmark_validation"))
+    ap.add_argument("--workdir", type=Path, nargs="+", default=[Path("benchmark_validation")],
+                    help="where the cases run (the first); more folders: cases run there "
+                         "before (e.g. side by side on other cores) are read from them")
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--collect", action="store_true", help="run nothing: tabulate")
     ap.add_argument("--dry-run", action="store_true", help="list the jobs (snakemake -n)")
     ap.add_argument("--csv", type=Path, default=ROOT / "docs" / "validation.csv")
     ap.add_argument("--md", type=Path, default=ROOT / "docs" / "validation.md")
     args = ap.parse_args(argv)
-    workdir = args.workdir.resolve()
+    workdirs = [w.resolve() for w in args.workdir]
+    workdir = workdirs[0]
     todo = cases(yaml.safe_load(PUBLISHED.read_text()))
     if args.cases:
         unknown = set(args.cases) - {c["case"] for c in todo}
@@ -289,12 +293,15 @@ def main(argv: list[str] | None = None) -> None:
                 run_reaction_case(case, workdir, args.preset, args.dispersion)
         elif not args.collect:
             run_case(case, workdir, args.preset, args.dispersion, args.cores, args.dry_run)
-        kept = case_tables(workdir, case)
+        # the folder where the case ran (the first that holds its tables)
+        home = next((w for w in workdirs if (case_tables(w, case) / "run.json").exists()),
+                    workdir)
+        kept = case_tables(home, case)
         run = json.loads((kept / "run.json").read_text()) if (kept / "run.json").exists() \
             else {"version": "", "preset": args.preset, "dispersion": args.dispersion}
         mine = ours(case, kept)
         cost = (round(mine.pop("core_s", 0.0) / 3600.0, 3) if case["quantity"] == "E_react"
-                else cost_core_h(workdir / "results", case["coating"]))
+                else cost_core_h(home / "results", case["coating"]))
         rows.append({**case, **mine, "version": run["version"], "cost_core_h": cost,
                      "preset": run["preset"], "dispersion": run["dispersion"]})
     if args.dry_run:

@@ -103,11 +103,12 @@ def test_validation_compares_kept_case_tables_and_prints_the_promised_last_line(
     """validation.py --collect on hand-made case tables: W_ad 0.45 (Pb), 0.10 (graphite),
     0.20 (Na2CO3) against 0.44, 0.08, 0.12 keep the published order and, with sigma
     0.2523 J/m^2, the regimes (theta 41, 124, 102 degrees against 42, 133, 122); E_b -2.50
-    (Ag) and -2.30 (Zn) against -2.44 and -2.40 keep the order; NZSP is not run."""
+    (Ag) and -2.30 (Zn) against -2.44 and -2.40 keep the order; NZSP is not run. The E_b
+    cases ran in a second folder (``--workdir A B``) and are read from there."""
     import validation
 
-    def case(name, ranking_rows, interface_rows=None):
-        folder = tmp_path / "cases" / name
+    def case(name, ranking_rows, interface_rows=None, workdir=tmp_path):
+        folder = workdir / "cases" / name
         folder.mkdir(parents=True)
         (folder / "ranking.csv").write_text(
             "coating,miller,best_site,E_b_atom_eV,settings_hash,status\n" + ranking_rows)
@@ -122,8 +123,8 @@ def test_validation_compares_kept_case_tables_and_prints_the_promised_last_line(
         case(f"W_ad_{coating}", f"{coating},001,t0-hollow0,-1.0,h1,ok\n",
              f"{coating},{w},{w},40,1.0,dft_at_ml,ok\n{coating},0.01,0.01,40,1.0,"
              "dft_at_ml,failed: SCF\n")
-    case("E_b_Ag", "Ag,100,t0-hollow0,-2.50,h2,ok\n")
-    case("E_b_Zn", "Zn,101,t0-hollow0,-2.30,h2,ok\n")
+    case("E_b_Ag", "Ag,100,t0-hollow0,-2.50,h2,ok\n", workdir=tmp_path / "side")
+    case("E_b_Zn", "Zn,101,t0-hollow0,-2.30,h2,ok\n", workdir=tmp_path / "side")
     # the reaction case: Li + graphite -> LiC6 at -0.25 eV per Li against -0.11
     folder = tmp_path / "cases" / "E_react_Li+graphite"
     folder.mkdir(parents=True)
@@ -132,7 +133,7 @@ def test_validation_compares_kept_case_tables_and_prints_the_promised_last_line(
         '"settings_hash": "h3", "core_s": 360.0}')
     (folder / "run.json").write_text('{"version": "0.1.0 (abc)", "preset": "fast", '
                                      '"dispersion": "none", "exit_code": 0}')
-    validation.main(["--collect", "--workdir", str(tmp_path), "--csv",
+    validation.main(["--collect", "--workdir", str(tmp_path), str(tmp_path / "side"), "--csv",
                      str(tmp_path / "v.csv"), "--md", str(tmp_path / "v.md")])
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last == ("validation cases=5 order_agree=5/5 regime_agree=3/3 "
