@@ -37,8 +37,9 @@ def _gpaw_setup_elements(xc: str, setups: dict[str, str] | None = None) -> set[s
     found = set()
     for folder in gpaw.setup_paths:
         for f in Path(folder).glob(f"*.{xc}*"):
-            element, *name = f.name.split(".")[:-1 if f.name.endswith(".gz") else None]
-            if name[:-1] == ([setups[element]] if element in setups else []):
+            # {element}.{xc}[.gz] is the default setup, {element}.{name}.{xc}[.gz] a named one
+            element, *name, _ = f.name.removesuffix(".gz").split(".")
+            if name == ([setups[element]] if element in setups else []):
                 found.add(element)
     return found
 

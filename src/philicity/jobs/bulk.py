@@ -34,13 +34,13 @@ def check_candidate(cif: str | Path, name: str, settings: dict, out_json: str | 
         missing = calculators.unsupported_elements(structures.elements(structure),
                                                    settings["calculator"])
         if missing:
-            raise structures.CandidateError(
-                cif, f"elements {missing} cannot be treated by the "
-                f"{settings['calculator']['name']} calculator"
-                + (f" (no {settings['calculator']['xc']} PAW setup"
-                   + (f" of the names in calculator.setups {settings['calculator']['setups']}"
-                      if settings["calculator"].get("setups") else "") + ")"
-                   if settings["calculator"]["name"] == "gpaw" else ""))
+            calc = settings["calculator"]
+            reason = f"elements {missing} cannot be treated by the {calc['name']} calculator"
+            if calc["name"] == "gpaw":
+                named = (f" of the names in calculator.setups {calc['setups']}"
+                         if calc.get("setups") else "")
+                reason += f" (no {calc['xc']} PAW setup{named})"
+            raise structures.CandidateError(cif, reason)
         rec.update(status="ok", formula=structure.composition.reduced_formula,
                    elements=structures.elements(structure), n_atoms=len(structure))
     except structures.CandidateError as exc:

@@ -64,20 +64,23 @@ def density_difference(atoms: Atoms, lower: np.ndarray, settings: dict,
              if part == "combined" else None)
         return rho, q
 
-    read = [part for part in parts if part in saved]
-    for part in parts:
-        got = charges.saved_density(saved[part]) if part in read else computed(part)
-        if isinstance(got, dict):
-            return got
-        densities[part] = got
-    if len({rho.shape for rho, _ in densities.values()}) > 1:
-        # a kept density on another grid (other settings): every part computed here
-        for part in read:
+    def compute(todo: list[str]) -> dict | None:
+        """Each part of ``todo`` from its own single point; the failed summary, if any."""
+        for part in todo:
             got = computed(part)
             if isinstance(got, dict):
                 return got
             densities[part] = got
-        read = []
+        return None
+
+    read = [part for part in parts if part in saved]
+    densities.update({part: charges.saved_density(saved[part]) for part in read})
+    failed = compute([part for part in parts if part not in saved])
+    if failed is None and len({rho.shape for rho, _ in densities.values()}) > 1:
+        # a kept density on another grid (other settings): those computed here too
+        failed, read = compute(read), []
+    if failed is not None:
+        return failed
     hirshfeld = float(np.asarray(densities["combined"][1])[~lower].sum())
     integrals = {f"{part}_integral_e": charges.integrate(rho, atoms.cell.array)
                  for part, (rho, _) in densities.items()}
