@@ -191,7 +191,8 @@ def settings(config: dict, schema: dict | None = None) -> dict:
 UNHASHED = {"calculator": ("scf_retries", "parallel")}
 # Keys added after screens were run, left out of the hash at the value that reproduces
 # those screens, so that their results keep their settings hash (and are not recomputed).
-HASHED_UNLESS = {"calculator": {"dispersion": "none", "setups": {}}}
+HASHED_UNLESS = {"calculator": {"dispersion": "none", "setups": {},
+                                "single_point_convergence": {}}}
 
 
 def load(path: str | Path, preset: str | None = None) -> tuple[dict, dict]:

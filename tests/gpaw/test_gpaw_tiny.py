@@ -21,7 +21,9 @@ def tiny():
     """Plane waves at 200 eV, Gamma-point-like k-mesh, a 2-layer Al(100) 2x2 slab."""
     cfg = config.validate({"presets": {"tiny": {
         "calculator": {"name": "gpaw", "mode": "pw", "ecut_eV": 200, "kpt_density": 1.0,
-                       "atom_box_A": 7.0, "energy_convergence_eV": 0.001},
+                       "atom_box_A": 7.0, "energy_convergence_eV": 0.001,
+                       "single_point_convergence": {"energy_eV": 0.001, "density": 0.003,
+                                                    "eigenstates": 1e-5}},
         "slab": {"min_thickness_A": 3.0, "vacuum_A": 7.0, "min_lateral_A": 5.0,
                  "fixed_layers": 1},
         "relax": {"fmax_eV_A": 0.1, "steps": 3},
@@ -38,7 +40,10 @@ def test_gpaw_knows_the_shipped_elements(tiny):
 def test_isolated_na_atom_is_spin_polarized(tmp_path, tiny):
     rec = jobs.compute_atom("Na", tiny, tmp_path / "atom")
     assert rec["scf_converged"] and rec["magmom"] == pytest.approx(1.0, abs=0.01)
-    assert (tmp_path / "atom" / "calc.txt").exists()
+    # a single point: GPAW stops on the whole system's energy, not per electron
+    log = (tmp_path / "atom" / "calc.txt").read_text()
+    assert "[total energy] change in last 3 cyles: 0.001 eV\n" in log
+    assert "[dens]ity change: 0.003 electrons" in log
 
 
 def test_real_gpaw_relaxation_of_na_on_al100(tmp_path, tiny, root):

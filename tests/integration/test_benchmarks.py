@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import convergence  # noqa: E402
 import fast_path  # noqa: E402
 import interfaces  # noqa: E402
+import scf_criterion  # noqa: E402
 import screen_cost  # noqa: E402
 
 
@@ -229,3 +230,36 @@ def test_bench_common_reads_the_lowest_finished_site_per_surface(tmp_path):
     assert [s["system"] for s in best] == ["Na on Ag(100) hollow0"]
     assert best[0]["clean"] == clean / "record.json"
     assert len(bench_common.record_structure(best[0]["site"])) == len(atoms)
+
+
+def _scf_table(rows: list[tuple[float, str, str]]) -> str:
+    lines = ["|iter     |     time |      energy | eigst |  dens |"]
+    lines += [f"|iter: {i:3d}| 10:00:{i:02d} | {e:11.6f} | {g:>5} | {d:>5} |"
+              for i, (e, g, d) in enumerate(rows, 1)]
+    return "\n".join(lines) + "\n"
+
+
+def test_scf_criterion_replays_where_each_criterion_stops(tmp_path, capsys):
+    """A single point of 10 valence electrons: GPAW's default stops at iteration 8 (the
+    eigenstates below 4e-8 and the density below 1e-4 only there); the fast preset's
+    single-point criterion (1 meV over iterations 3-5, eigenstates 10^-5.2 < 1e-5,
+    density 10^-2.6 < 3e-3) at 5, 0.16 meV above: 8/5 = 1.60 iterations. The relaxation's
+    log (two SCFs) is shown apart and not counted."""
+    rows = [(-10.0, "-1.00", ""), (-10.5, "-2.00", "-1.50"), (-10.6, "-3.00", "-2.00"),
+            (-10.6005, "-4.00", "-2.40"), (-10.6008, "-5.20", "-2.60"),
+            (-10.6009, "-6.00", "-3.00"), (-10.60095, "-7.00", "-3.50"),
+            (-10.60096, "-7.50", "-4.10")]
+    head = "  Valence electrons: 10.0\n"
+    sp = tmp_path / "results" / "work" / "interfaces" / "h" / "scan_calc.txt"
+    relax = tmp_path / "results" / "work" / "clean" / "h" / "calc.txt"
+    for path in (sp, relax):
+        path.parent.mkdir(parents=True)
+    sp.write_text(head + _scf_table(rows) + "Converged in 8 steps\n")
+    relax.write_text(head + _scf_table(rows) + _scf_table(rows[:3]))
+    out = tmp_path / "scf.csv"
+    scf_criterion.main(["--results", str(tmp_path / "results"), "--out", str(out)])
+    text = capsys.readouterr().out.strip().splitlines()
+    assert text[-1] == ("scf_criterion candidate=fast-preset iteration_ratio=1.60 "
+                        "max_abs_dE_meV=0.16 scfs=1")
+    assert "  fast-preset on relaxations' first SCFs (not applied): 8 -> 5 iterations" in text
+    assert "code_version" in out.read_text().splitlines()[0]

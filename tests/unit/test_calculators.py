@@ -91,3 +91,32 @@ def test_setups_are_part_of_the_settings_hash_only_when_named(root):
     for stage in ("candidates", "bulk", "clean", "phases"):
         assert cfg.settings_hash(cfg.stage_settings(named, stage)) != cfg.settings_hash(
             cfg.stage_settings(settings, stage)), stage
+
+
+def test_single_points_stop_on_their_own_criterion_and_relaxations_keep_gpaws(root):
+    fast = _gpaw_settings(root)["calculator"]
+    assert fast["single_point_convergence"] == {"energy_eV": 0.001, "density": 0.003,
+                                                "eigenstates": 1e-5}
+    relax = calculators.make_calculator(fast, "slab")
+    point = calculators.make_calculator(fast, "slab", single_point=True)
+    # a relaxation: GPAW's per-electron energy criterion, its default density/eigenstates
+    assert relax.parameters.convergence == {"energy": 0.0005}
+    # a single point: 1 meV over three iterations for the whole system, looser density
+    assert point.parameters.convergence == {
+        "energy": {"name": "energy", "tol": 0.001, "relative": False},
+        "density": 0.003, "eigenstates": 1e-5}
+    # none configured: single points as relaxations
+    unset = {**fast, "single_point_convergence": {}}
+    assert calculators.scf_convergence(unset, single_point=True) == {"energy": 0.0005}
+
+
+def test_single_point_convergence_is_hashed_only_when_set_and_set_whole(root):
+    settings = _gpaw_settings(root, single_point_convergence={})
+    without_key = {**settings, "calculator": {k: v for k, v in settings["calculator"].items()
+                                              if k != "single_point_convergence"}}
+    assert cfg.settings_hash(settings) == cfg.settings_hash(without_key)
+    assert cfg.settings_hash(_gpaw_settings(root)) != cfg.settings_hash(settings)
+    config, _ = cfg.load(root / "config" / "config.yaml")
+    config["presets"]["fast"]["calculator"]["single_point_convergence"] = {"density": 0.01}
+    with pytest.raises(cfg.ConfigError, match="single_point_convergence.*energy_eV"):
+        cfg.validate(config)

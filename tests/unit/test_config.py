@@ -18,9 +18,12 @@ def test_every_schema_property_has_description_and_default_or_is_required(root):
     schema = config.load_schema()
 
     def walk(node, path):
+        # required, or required together (dependentRequired: all of them or none)
+        required = {*node.get("required", []),
+                    *(k for keys in node.get("dependentRequired", {}).values() for k in keys)}
         for key, sub in node.get("properties", {}).items():
             assert "description" in sub, f"{path}.{key} lacks a description"
-            if key not in node.get("required", []):
+            if key not in required:
                 assert "default" in sub, f"{path}.{key} lacks a default"
             walk(sub, f"{path}.{key}")
 

@@ -53,7 +53,8 @@ def compute_atom(metal: str, settings: dict, outdir: str | Path) -> AtomRecord:
     """Isolated spin-polarized atom in a box: the literature's E_b reference."""
     outdir = ensure_dir(outdir)
     atoms = structures.isolated_atom(metal, settings["calculator"]["atom_box_A"])
-    calc = calculators.make_calculator(settings["calculator"], "atom", txt=outdir / "calc.txt")
+    calc = calculators.make_calculator(settings["calculator"], "atom", txt=outdir / "calc.txt",
+                                       single_point=True)
     outcome = single_point(atoms, calc, forces=False)
     rec = record("atom", outcome, settings, metal=metal,
                  magmom=float(outcome.atoms.calc.get_magnetic_moment())
@@ -81,7 +82,7 @@ def _bulk_energy(atoms, settings: dict, outdir: Path, checkpoint: str | Path | N
                                   fmax_eV_A=settings["bulk"]["fmax_eV_A"], cell=True)
     else:
         outcome = single_point(atoms, calculators.make_calculator(
-            settings["calculator"], "bulk", txt=outdir / "calc.txt"))
+            settings["calculator"], "bulk", txt=outdir / "calc.txt", single_point=True))
     e_atom = (energetics.energy_per_atom(outcome.energy_eV, len(atoms))
               if outcome.energy_eV is not None else None)
     rec = record("bulk", outcome, settings, **fields, energy_per_atom_eV=e_atom,

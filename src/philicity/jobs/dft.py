@@ -119,7 +119,7 @@ def bulk_single_point(atoms: Atoms, settings: dict, options: dict | None,
     """Energy of a bulk cell as it is (no forces), with the candidate's calculator."""
     apply_magmoms(atoms, options)
     return single_point(atoms, calculators.make_calculator(
-        calc_settings(settings, options), "bulk", txt=txt), forces=False)
+        calc_settings(settings, options), "bulk", txt=txt, single_point=True), forces=False)
 
 
 def slab_single_point(atoms: Atoms, settings: dict, options: dict | None,
@@ -127,7 +127,8 @@ def slab_single_point(atoms: Atoms, settings: dict, options: dict | None,
     """Energy of a slab as it is, with the configured calculator (SCF retried)."""
     apply_magmoms(atoms, options)
     return with_scf_retries(lambda cs, _: single_point(
-        atoms, calculators.make_calculator(cs, "slab", txt=txt), forces=forces),
+        atoms, calculators.make_calculator(cs, "slab", txt=txt, single_point=True),
+        forces=forces),
         settings, options)
 
 
