@@ -151,11 +151,12 @@ def scf_convergence(settings: dict, single_point: bool = False) -> dict:
     GPAW's default density and eigenstate criteria; for a single point, the configured
     ``single_point_convergence`` if any: an absolute energy criterion (eV over the last
     three iterations, which the per-electron one is not: 0.0005 eV x 140 electrons lets
-    the energy move 70 meV) and looser density and eigenstate criteria, which only
-    forces need (``benchmarks/scf_criterion.py`` replays recorded SCFs under both)."""
+    the energy move 70 meV) and looser density and eigenstate criteria, which forces and
+    densities need (``benchmarks/scf_criterion.py`` replays recorded SCFs under both)."""
     sp = settings.get("single_point_convergence") or {}
     if not (single_point and sp):
-        return {"energy": settings["energy_convergence_eV"]}
+        return {"energy": settings["energy_convergence_eV"], "density": 1.0e-4,
+                "eigenstates": 4.0e-8}  # GPAW's defaults, spelled out for restarts
     return {"energy": {"name": "energy", "tol": sp["energy_eV"], "relative": False},
             "density": sp["density"], "eigenstates": sp["eigenstates"]}
 
@@ -231,11 +232,19 @@ def restart_calculator(gpw: str | Path, settings: dict,
                        txt: str | Path | None = None) -> Calculator:
     """A GPAW calculator restored from a ``.gpw`` file written with ``mode='all'``: its
     wave functions and density start the next SCF, and the stored results are reused
-    while the atoms do not move (with the configured dispersion correction added)."""
+    while the atoms do not move (with the configured dispersion correction added).
+
+    For a relaxation: a file written by a single point (stopped on
+    ``single_point_convergence``) has its SCF continued to the relaxation's criteria
+    first, since its forces would otherwise come from the looser density."""
     from gpaw import GPAW
 
-    return with_dispersion(GPAW(str(gpw), txt=str(txt) if txt is not None else None),
-                           settings)
+    calc = GPAW(str(gpw), txt=str(txt) if txt is not None else None)
+    wanted = scf_convergence(settings)
+    dft = getattr(calc, "dft", None)
+    if dft is not None and dict(dft.params.convergence) != wanted:
+        dft.change(convergence=wanted)  # keeps the wave functions, drops the results
+    return with_dispersion(calc, settings)
 
 
 def safer_settings(settings: dict, attempt: int) -> dict:

@@ -100,14 +100,16 @@ def test_single_points_stop_on_their_own_criterion_and_relaxations_keep_gpaws(ro
     relax = calculators.make_calculator(fast, "slab")
     point = calculators.make_calculator(fast, "slab", single_point=True)
     # a relaxation: GPAW's per-electron energy criterion, its default density/eigenstates
-    assert relax.parameters.convergence == {"energy": 0.0005}
+    assert relax.parameters.convergence == {"energy": 0.0005, "density": 1e-4,
+                                            "eigenstates": 4e-8}
     # a single point: 1 meV over three iterations for the whole system, looser density
     assert point.parameters.convergence == {
         "energy": {"name": "energy", "tol": 0.001, "relative": False},
         "density": 0.003, "eigenstates": 1e-5}
     # none configured: single points as relaxations
     unset = {**fast, "single_point_convergence": {}}
-    assert calculators.scf_convergence(unset, single_point=True) == {"energy": 0.0005}
+    assert calculators.scf_convergence(unset, single_point=True) == \
+        calculators.scf_convergence(fast)
 
 
 def test_single_point_convergence_is_hashed_only_when_set_and_set_whole(root):

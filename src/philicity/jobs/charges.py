@@ -52,7 +52,8 @@ def density_difference(atoms: Atoms, lower: np.ndarray, settings: dict,
         part_atoms = parts[part].copy()
         part_atoms.set_constraint()
         sp = slab_single_point(part_atoms, settings, options,
-                               outdir / f"{label}_{part}_calc.txt", forces=False)
+                               outdir / f"{label}_{part}_calc.txt", forces=False,
+                               energy_only=False)
         cost += sp.wall_s
         if sp.energy_eV is None:
             return {"status": "failed", "reason": f"{label}: the {part} SCF did not converge"}

@@ -123,11 +123,15 @@ def bulk_single_point(atoms: Atoms, settings: dict, options: dict | None,
 
 
 def slab_single_point(atoms: Atoms, settings: dict, options: dict | None,
-                      txt: str | Path, forces: bool = True) -> Outcome:
-    """Energy of a slab as it is, with the configured calculator (SCF retried)."""
+                      txt: str | Path, forces: bool = True,
+                      energy_only: bool = True) -> Outcome:
+    """Energy of a slab as it is, with the configured calculator (SCF retried).
+    ``energy_only``: the SCF stops on ``calculator.single_point_convergence``; False where
+    the density is what is used (a charge-density difference), which then converges as a
+    relaxation's does."""
     apply_magmoms(atoms, options)
     return with_scf_retries(lambda cs, _: single_point(
-        atoms, calculators.make_calculator(cs, "slab", txt=txt, single_point=True),
+        atoms, calculators.make_calculator(cs, "slab", txt=txt, single_point=energy_only),
         forces=forces),
         settings, options)
 
