@@ -7,9 +7,9 @@ electron). A single point's SCF history up to any iteration does not depend on w
 stops, so replaying those tables gives, exactly, the iteration at which another criterion
 would have stopped and the energy it would have returned. Only the first SCF of each log
 is replayed (later SCFs of a relaxation start from where the previous one stopped, so
-they would differ): every single point of the screen, which is what
-``calculator.single_point_convergence`` applies to, and, shown apart, the first step of
-each relaxation.
+they would differ): the single points ``calculator.single_point_convergence`` applies to
+and, shown apart, those that converge as relaxations do (the prescreen's and the
+charge-density differences') and the first step of each relaxation.
 
     python benchmarks/scf_criterion.py --results results
 
@@ -107,6 +107,12 @@ def kind(path: Path, results: Path) -> str:
     return rel[0] if rel[0] == "charges" else rel[1]
 
 
+# Single points that converge as relaxations do, whatever single_point_convergence says:
+# the ML prescreen's (their density gives the adatom's charge, their wave functions start
+# the site's relaxation) and the charge-density differences' (their density is the result)
+DENSITY_STAGES = ("adsorption", "charges")
+
+
 def replay(results: Path, candidates: list[Criterion]) -> list[dict]:
     """One row per (log, criterion): the iteration each criterion stops at and its energy
     difference to the recorded stop."""
@@ -124,6 +130,7 @@ def replay(results: Path, candidates: list[Criterion]) -> list[dict]:
             i = recorded if i is None else min(i, recorded)
             rows.append({"log": str(path.relative_to(results)), "stage": kind(path, results),
                          "single_point": scfs == 1,
+                         "applies": scfs == 1 and kind(path, results) not in DENSITY_STAGES,
                          "criterion": crit.name, "iterations_recorded": recorded + 1,
                          "iterations": i + 1,
                          "dE_meV": round(1000 * (energies[i] - energies[recorded]), 3)})
@@ -146,15 +153,16 @@ def main(argv: list[str] | None = None) -> None:
         row["code_version"] = code_version()
     write_rows(args.out, rows)
     last = ""
-    print(f"{sum(r['single_point'] for r in rows) // len(candidates)} single points "
-          f"(the criterion applies to them; relaxations' first SCFs shown apart)")
+    print(f"{sum(r['applies'] for r in rows) // len(candidates)} single points the "
+          "criterion applies to; shown apart: those that converge as relaxations do "
+          f"({', '.join(DENSITY_STAGES)}) and relaxations' first SCFs")
     for crit in candidates:
-        first = [r for r in rows if r["criterion"] == crit.name and not r["single_point"]]
-        if first:
-            print(f"  {crit.name} on relaxations' first SCFs (not applied): "
-                  f"{sum(r['iterations_recorded'] for r in first)} -> "
-                  f"{sum(r['iterations'] for r in first)} iterations")
-        mine = [r for r in rows if r["criterion"] == crit.name and r["single_point"]]
+        apart = [r for r in rows if r["criterion"] == crit.name and not r["applies"]]
+        if apart:
+            print(f"  {crit.name} where not applied: "
+                  f"{sum(r['iterations_recorded'] for r in apart)} -> "
+                  f"{sum(r['iterations'] for r in apart)} iterations")
+        mine = [r for r in rows if r["criterion"] == crit.name and r["applies"]]
         recorded = sum(r["iterations_recorded"] for r in mine)
         used = sum(r["iterations"] for r in mine)
         worst = max(abs(r["dE_meV"]) for r in mine)

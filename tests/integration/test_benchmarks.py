@@ -261,5 +261,5 @@ def test_scf_criterion_replays_where_each_criterion_stops(tmp_path, capsys):
     text = capsys.readouterr().out.strip().splitlines()
     assert text[-1] == ("scf_criterion candidate=fast-preset iteration_ratio=1.60 "
                         "max_abs_dE_meV=0.16 scfs=1")
-    assert "  fast-preset on relaxations' first SCFs (not applied): 8 -> 5 iterations" in text
+    assert "  fast-preset where not applied: 8 -> 5 iterations" in text
     assert "code_version" in out.read_text().splitlines()[0]

@@ -68,7 +68,10 @@ def prescreen_sites(terminations_json: str | Path, sites_json: str | Path,
     gpaw = settings["calculator"]["name"] == "gpaw"
 
     def dft_single_point(atoms: Atoms, site: str) -> dict:
-        sp = slab_single_point(atoms, settings, options, out_json.with_name(f"{site}_calc.txt"))
+        # not energy only: its density gives the adatom's charge and its wave functions
+        # start the site's DFT relaxation, which needs them converged as its own SCF does
+        sp = slab_single_point(atoms, settings, options, out_json.with_name(f"{site}_calc.txt"),
+                               energy_only=False)
         fields = {"dft_single_point_eV": sp.energy_eV, "dft_fmax_eV_A": sp.fmax_eV_A,
                   "scf_iterations": sp.scf_iterations, "dft_wall_s": round(sp.wall_s, 2),
                   "scf_converged": sp.scf_converged, "scf_tries": sp.extra["scf_tries"],
