@@ -75,14 +75,15 @@ def _legacy_hirshfeld(legacy) -> list[float]:
     return [float(q) for q in HirshfeldPartitioning(legacy).get_charges()]
 
 
-def saved_density(gpw: str | Path, refinement: int = 2) -> tuple[np.ndarray, list[float]]:
-    """The all-electron density (e/A^3, fine grid times ``refinement``) and the Hirshfeld
-    charges (e) of a converged calculation saved by :func:`save_density` (or
-    :func:`hirshfeld_charges` with ``keep``): the same numbers as from the calculation
-    itself, with no SCF."""
+def saved_density(gpw: str | Path, refinement: int = 2,
+                  hirshfeld: bool = True) -> tuple[np.ndarray, list[float] | None]:
+    """The all-electron density (e/A^3, fine grid times ``refinement``) and, if
+    ``hirshfeld``, the Hirshfeld charges (e) of a converged calculation saved by
+    :func:`save_density` (or :func:`hirshfeld_charges` with ``keep``): the same numbers
+    as from the calculation itself, with no SCF."""
     legacy = _legacy(Path(gpw))
     rho = np.asarray(legacy.get_all_electron_density(gridrefinement=refinement))
-    return rho, _legacy_hirshfeld(legacy)
+    return rho, _legacy_hirshfeld(legacy) if hirshfeld else None
 
 
 def all_electron_density(calc, refinement: int = 2) -> np.ndarray | None:

@@ -75,7 +75,8 @@ def density_difference(atoms: Atoms, lower: np.ndarray, settings: dict,
         return None
 
     read = [part for part in parts if part in saved]
-    densities.update({part: charges.saved_density(saved[part]) for part in read})
+    densities.update({part: charges.saved_density(saved[part], hirshfeld=part == "combined")
+                      for part in read})
     failed = compute([part for part in parts if part not in saved])
     if failed is None and len({rho.shape for rho, _ in densities.values()}) > 1:
         # a kept density on another grid (other settings): those computed here too
