@@ -145,29 +145,28 @@ def case_tables(workdir: Path, case: dict) -> Path:
 
 
 def cost_core_h(results: Path, coating: str) -> float:
-    """Core hours of a coating's calculations (one-rank jobs): the ``wall_s`` of every
-    JSON record under ``results/work`` whose path names the coating (a record's own wall
-    time, else those of the calculations it lists)."""
-    total = 0.0
-
-    def walk(value) -> None:
-        nonlocal total
+    """Core hours of a coating's calculations: the ``wall_s`` of every JSON record under
+    ``results/work`` whose path names the coating (a record's own wall time, else those of
+    the calculations it lists), times the MPI ranks it ran on (``mpi_ranks``; one for
+    records written before they said)."""
+    def wall_s(value) -> float:
         if isinstance(value, dict):
             if isinstance(value.get("wall_s"), int | float):
-                total += float(value["wall_s"])  # its retries and parts are inside it
-                return
-            for v in value.values():
-                walk(v)
-        elif isinstance(value, list):
-            for v in value:
-                walk(v)
+                return float(value["wall_s"])  # its retries and parts are inside it
+            return sum(wall_s(v) for v in value.values())
+        if isinstance(value, list):
+            return sum(wall_s(v) for v in value)
+        return 0.0
 
+    total = 0.0
     for path in (results / "work").rglob("*.json"):
         if f"/{coating}/" in str(path):
             try:
-                walk(json.loads(path.read_text()))
+                rec = json.loads(path.read_text())
             except ValueError:
                 continue
+            ranks = rec.get("mpi_ranks", 1) if isinstance(rec, dict) else 1
+            total += wall_s(rec) * ranks
     return round(total / 3600.0, 2)
 
 

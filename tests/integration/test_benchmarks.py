@@ -263,3 +263,25 @@ def test_scf_criterion_replays_where_each_criterion_stops(tmp_path, capsys):
                         "max_abs_dE_meV=0.16 scfs=1")
     assert "  fast-preset where not applied: 8 -> 5 iterations" in text
     assert "code_version" in out.read_text().splitlines()[0]
+
+
+def test_validation_cost_counts_each_record_on_the_ranks_it_ran_on(tmp_path):
+    """A one-rank site record of 1800 s and a two-rank interface record whose scan lists
+    two single points of 900 s: 1800 + 2 x 1800 s = 1.5 core hours; another coating's
+    records and a broken file are not counted."""
+    import json
+
+    import validation
+
+    work = tmp_path / "results" / "work"
+    site = work / "adsorption" / "h" / "coatings" / "Pb" / "001" / "record.json"
+    scan = work / "interfaces" / "h" / "Pb" / "001" / "scan.json"
+    other = work / "adsorption" / "h" / "coatings" / "Ag" / "100" / "record.json"
+    for path in (site, scan, other):
+        path.parent.mkdir(parents=True)
+    site.write_text(json.dumps({"wall_s": 1800.0, "steps": 3}))
+    scan.write_text(json.dumps({"mpi_ranks": 2, "scan": [{"wall_s": 900.0},
+                                                         {"wall_s": 900.0}]}))
+    other.write_text(json.dumps({"wall_s": 3600.0, "mpi_ranks": 1}))
+    (site.parent / "broken.json").write_text("{")
+    assert validation.cost_core_h(tmp_path / "results", "Pb") == pytest.approx(1.5)

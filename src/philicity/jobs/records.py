@@ -183,9 +183,12 @@ def ensure_dir(path: str | Path) -> Path:
 
 
 def record(kind: str, outcome: Outcome | None, settings: dict, **fields) -> dict:
-    """A job's record: kind, ``status: ok``, settings and hash, versions, time, and with an
-    ``outcome`` its energy (eV), fmax (eV/A), steps, convergence, SCF iterations and wall
-    time (s); ``fields`` last (they may set ``status`` and ``reason``)."""
+    """A job's record: kind, ``status: ok``, settings and hash, versions, time, the MPI
+    ranks it ran on (its wall times cost that many cores), and with an ``outcome`` its
+    energy (eV), fmax (eV/A), steps, convergence, SCF iterations and wall time (s);
+    ``fields`` last (they may set ``status`` and ``reason``)."""
+    from ase.parallel import world
+
     rec = {
         "kind": kind,
         "status": "ok",
@@ -193,6 +196,7 @@ def record(kind: str, outcome: Outcome | None, settings: dict, **fields) -> dict
         "settings_hash": settings_hash(settings),
         "versions": versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "mpi_ranks": world.size,
     }
     if outcome is not None:
         rec.update(
