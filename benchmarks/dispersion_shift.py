@@ -24,15 +24,14 @@ from pathlib import Path
 
 from bench_common import finished_interfaces, finished_sites, record_structure
 
+from philicity import calculators
 from philicity.energetics import EV_PER_A2_TO_J_PER_M2
 
 
 def d3_energy(atoms, xc: str = "PBE") -> float:
     """DFT-D3(BJ) energy (eV) of ``atoms`` as they are."""
-    from dftd3.ase import DFTD3
-
     atoms = atoms.copy()
-    atoms.calc = DFTD3(method=xc, damping="d3bj")
+    atoms.calc = calculators.dispersion_calculator({"dispersion": "d3bj", "xc": xc})
     return float(atoms.get_potential_energy())
 
 

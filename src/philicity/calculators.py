@@ -125,18 +125,24 @@ class DispersionCorrected(Calculator):
         return self.dft.get_magnetic_moment(atoms)
 
 
-def with_dispersion(calc: Calculator, settings: dict) -> Calculator:
-    """``calc`` with the configured ``dispersion`` (``none`` or ``d3bj``: Grimme's D3 with
-    Becke-Johnson damping for the configured ``xc``, parameters inside the ``dftd3``
-    wheel)."""
+def dispersion_calculator(settings: dict) -> Calculator | None:
+    """The configured ``dispersion`` alone: None for ``none``; for ``d3bj`` Grimme's D3
+    with Becke-Johnson damping for the configured ``xc`` (parameters inside the
+    ``dftd3`` wheel)."""
     method = settings.get("dispersion", "none")
     if method == "none":
-        return calc
+        return None
     if method != "d3bj":
         raise ValueError(f"unknown dispersion {method!r}; choose none or d3bj")
     from dftd3.ase import DFTD3
 
-    return DispersionCorrected(calc, DFTD3(method=settings.get("xc", "PBE"), damping="d3bj"))
+    return DFTD3(method=settings.get("xc", "PBE"), damping="d3bj")
+
+
+def with_dispersion(calc: Calculator, settings: dict) -> Calculator:
+    """``calc`` with the configured ``dispersion`` added (:func:`dispersion_calculator`)."""
+    dispersion = dispersion_calculator(settings)
+    return calc if dispersion is None else DispersionCorrected(calc, dispersion)
 
 
 def kpoints(settings: dict) -> dict:
