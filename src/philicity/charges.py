@@ -148,7 +148,9 @@ def interface_plane(atoms: Atoms, lower: np.ndarray) -> float:
 
 def write_cube(path: str | Path, atoms: Atoms, rho_e_per_A3: np.ndarray) -> None:
     """A Gaussian cube file of a density given in e/A^3, written in the format's unit,
-    e/bohr^3 (VESTA, VMD, Avogadro read it)."""
+    e/bohr^3 (VESTA, VMD, Avogadro read it). Written by the calling rank alone (under MPI
+    the job calls it on rank 0 only; ASE's parallel write would broadcast to ranks that
+    do not listen)."""
     from ase.io import write
 
-    write(str(path), atoms, format="cube", data=rho_e_per_A3 * Bohr**3)
+    write(str(path), atoms, format="cube", data=rho_e_per_A3 * Bohr**3, parallel=False)

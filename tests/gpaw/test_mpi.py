@@ -100,19 +100,26 @@ def test_ml_relaxation_continues_from_rank_0_on_every_rank(tmp_path):
 
 def test_a_job_goes_on_collectively_after_rank_0_writes_a_structure(tmp_path):
     """compute_adhesion writes each separated part (rank 0 only) and then starts the next
-    GPAW calculation on every rank. ASE's ``write`` used to broadcast from rank 0 even
-    there: the other rank took that message for its next collective call and GPAW's
-    atom synchronisation crashed (Na2CO3/Na interface, after the metal part)."""
+    GPAW calculation on every rank; charge_transfer writes a cube (rank 0 only) and then
+    reads the next interface on every rank. ASE's ``write`` used to broadcast from rank 0
+    even there: the other rank took that message for its next collective call (GPAW's
+    atom synchronisation crashed after the Na2CO3/Na metal part; ASE's parallel read
+    ended empty after the Pb/Na site's cube)."""
     script = tmp_path / "write_then_collective.py"
     script.write_text(
         "import json\n"
+        "import numpy as np\n"
         "from ase.build import bulk\n"
         "from ase.parallel import broadcast, world\n"
-        "from philicity.jobs.mpi import write_atoms\n"
-        f"write_atoms(r'{tmp_path}/final.extxyz', bulk('Na', cubic=True))\n"
+        "from philicity.charges import write_cube\n"
+        "from philicity.jobs.mpi import is_master, write_atoms\n"
+        "na = bulk('Na', cubic=True)\n"
+        f"write_atoms(r'{tmp_path}/final.extxyz', na)\n"
+        "if is_master():\n"
+        f"    write_cube(r'{tmp_path}/d.cube', na, np.zeros((4, 4, 4)))\n"
         "got = broadcast('next collective' if world.rank == 0 else None, 0, world)\n"
         "print('RANK', world.rank, json.dumps(got), flush=True)\n")
     got = sorted(ln for ln in _on_two_ranks(script) if ln.startswith("RANK"))
     assert got == ['RANK 0 "next collective"', 'RANK 1 "next collective"']
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["final.extxyz",
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.cube", "final.extxyz",
                                                           "write_then_collective.py"]
