@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from bench_common import ROOT, code_version, write_rows
 
-from philicity import config
+from philicity import calculators, config
 
 # |iter:  12| 13:41:00 |  -24.542584c| -3.55 | -1.82 |  (c: that criterion holds)
 ROW = re.compile(r"^\|iter:\s*(\d+)\|[^|]*\|\s*(-?[\d.]+)c?\s*\|"
@@ -52,6 +52,16 @@ class Criterion:
     density: float
     eigenstates: float
 
+    @classmethod
+    def of(cls, name: str, convergence: dict) -> Criterion:
+        """The criterion of GPAW's ``convergence`` as the calculator factory builds it
+        (:func:`philicity.calculators.scf_convergence`)."""
+        energy = convergence["energy"]
+        if isinstance(energy, dict):
+            return cls(name, energy["tol"], energy["relative"], convergence["density"],
+                       convergence["eigenstates"])
+        return cls(name, energy, True, convergence["density"], convergence["eigenstates"])
+
     def stop(self, energies_eV: np.ndarray, eig_log10: np.ndarray, dens_log10: np.ndarray,
              nvalence: float) -> int | None:
         """The index of the first iteration at which all three criteria hold."""
@@ -65,7 +75,6 @@ class Criterion:
         return None
 
 
-RECORDED = Criterion("gpaw-default", 0.0005, True, 1e-4, 4e-8)
 ALTERNATIVES = [
     Criterion("density-1e-3", 0.0005, True, 1e-3, 4e-8),
     Criterion("density-1e-3-eigenstates-1e-6", 0.0005, True, 1e-3, 1e-6),
@@ -73,14 +82,16 @@ ALTERNATIVES = [
 ]
 
 
-def preset_criterion(preset: str = "fast") -> Criterion:
-    """The single-point criterion of a shipped preset (``calculator.single_point_convergence``)."""
+def preset_criteria(preset: str = "fast") -> tuple[Criterion, Criterion]:
+    """A shipped preset's SCF criteria, as its calculators get them: a relaxation's (what
+    the replayed logs were recorded under) and a single point's
+    (``calculator.single_point_convergence``)."""
     cfg, _ = config.load(ROOT / "config" / "config.yaml", preset=preset)
-    sp = config.settings(cfg)["calculator"]["single_point_convergence"]
-    if not sp:
+    calc = config.settings(cfg)["calculator"]
+    if not calc["single_point_convergence"]:
         raise SystemExit(f"preset {preset} sets no calculator.single_point_convergence")
-    return Criterion(f"{preset}-preset", sp["energy_eV"], False, sp["density"],
-                     sp["eigenstates"])
+    return (Criterion.of("gpaw-default", calculators.scf_convergence(calc)),
+            Criterion.of(f"{preset}-preset", calculators.scf_convergence(calc, True)))
 
 
 def first_scf(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, int] | None:
@@ -113,24 +124,26 @@ def kind(path: Path, results: Path) -> str:
 DENSITY_STAGES = ("adsorption", "charges")
 
 
-def replay(results: Path, candidates: list[Criterion]) -> list[dict]:
+def replay(results: Path, recorded_under: Criterion,
+           candidates: list[Criterion]) -> list[dict]:
     """One row per (log, criterion): the iteration each criterion stops at and its energy
-    difference to the recorded stop."""
+    difference to the recorded stop (logs recorded under ``recorded_under`` only)."""
     rows = []
     for path in sorted(results.rglob("*.txt")):
         scf = first_scf(path)
         if scf is None:
             continue
         energies, eig, dens, nval, scfs = scf
-        recorded = RECORDED.stop(energies, eig, dens, nval)
+        recorded = recorded_under.stop(energies, eig, dens, nval)
         if recorded is None or recorded != len(energies) - 1:
-            continue  # not a finished default-criterion SCF
+            continue  # not a finished SCF under those criteria
+        stage = kind(path, results)
         for crit in candidates:
             i = crit.stop(energies, eig, dens, nval)
             i = recorded if i is None else min(i, recorded)
-            rows.append({"log": str(path.relative_to(results)), "stage": kind(path, results),
+            rows.append({"log": str(path.relative_to(results)), "stage": stage,
                          "single_point": scfs == 1,
-                         "applies": scfs == 1 and kind(path, results) not in DENSITY_STAGES,
+                         "applies": scfs == 1 and stage not in DENSITY_STAGES,
                          "criterion": crit.name, "iterations_recorded": recorded + 1,
                          "iterations": i + 1,
                          "dE_meV": round(1000 * (energies[i] - energies[recorded]), 3)})
@@ -145,8 +158,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path,
                         default=ROOT / "docs" / "benchmarks" / "scf_criterion.csv")
     args = parser.parse_args(argv)
-    candidates = [*ALTERNATIVES, preset_criterion(args.preset)]
-    rows = replay(args.results.resolve(), candidates)
+    recorded_under, single_point = preset_criteria(args.preset)
+    candidates = [*ALTERNATIVES, single_point]
+    rows = replay(args.results.resolve(), recorded_under, candidates)
     if not rows:
         raise SystemExit(f"no finished GPAW SCF tables under {args.results}")
     for row in rows:

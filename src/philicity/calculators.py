@@ -157,12 +157,14 @@ def scf_convergence(settings: dict, single_point: bool = False) -> dict:
     GPAW's default density and eigenstate criteria; for a single point, the configured
     ``single_point_convergence`` if any: an absolute energy criterion (eV over the last
     three iterations, which the per-electron one is not: 0.0005 eV x 140 electrons lets
-    the energy move 70 meV) and looser density and eigenstate criteria, which forces and
-    densities need (``benchmarks/scf_criterion.py`` replays recorded SCFs under both)."""
+    the energy move 70 meV) and looser density and eigenstate criteria (forces and
+    densities need GPAW's; ``benchmarks/scf_criterion.py`` replays recorded SCFs under
+    both)."""
     sp = settings.get("single_point_convergence") or {}
     if not (single_point and sp):
+        # GPAW's default density and eigenstate criteria, spelled out: a restart compares
         return {"energy": settings["energy_convergence_eV"], "density": 1.0e-4,
-                "eigenstates": 4.0e-8}  # GPAW's defaults, spelled out for restarts
+                "eigenstates": 4.0e-8}
     return {"energy": {"name": "energy", "tol": sp["energy_eV"], "relative": False},
             "density": sp["density"], "eigenstates": sp["eigenstates"]}
 

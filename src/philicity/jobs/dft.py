@@ -127,8 +127,8 @@ def slab_single_point(atoms: Atoms, settings: dict, options: dict | None,
                       energy_only: bool = True) -> Outcome:
     """Energy of a slab as it is, with the configured calculator (SCF retried).
     ``energy_only``: the SCF stops on ``calculator.single_point_convergence``; False where
-    the density is what is used (a charge-density difference), which then converges as a
-    relaxation's does."""
+    its density or wave functions are used too (a charge-density difference, the ML
+    prescreen's sites), which then converges as a relaxation's does."""
     apply_magmoms(atoms, options)
     return with_scf_retries(lambda cs, _: single_point(
         atoms, calculators.make_calculator(cs, "slab", txt=txt, single_point=energy_only),
