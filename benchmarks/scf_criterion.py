@@ -161,8 +161,10 @@ def main(argv: list[str] | None = None) -> None:
     recorded_under, single_point = preset_criteria(args.preset)
     candidates = [*ALTERNATIVES, single_point]
     rows = replay(args.results.resolve(), recorded_under, candidates)
-    if not rows:
-        raise SystemExit(f"no finished GPAW SCF tables under {args.results}")
+    if not any(r["applies"] for r in rows):
+        raise SystemExit(f"no finished single point under {args.results} that the "
+                         "criterion applies to (relaxations and "
+                         f"{', '.join(DENSITY_STAGES)} are replayed apart)")
     for row in rows:
         row["code_version"] = code_version()
     write_rows(args.out, rows)

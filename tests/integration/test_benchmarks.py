@@ -263,6 +263,9 @@ def test_scf_criterion_replays_where_each_criterion_stops(tmp_path, capsys):
                         "max_abs_dE_meV=0.16 scfs=1")
     assert "  fast-preset where not applied: 8 -> 5 iterations" in text
     assert "code_version" in out.read_text().splitlines()[0]
+    sp.unlink()  # only the relaxation left: nothing to replay, said so
+    with pytest.raises(SystemExit, match="no finished single point"):
+        scf_criterion.main(["--results", str(tmp_path / "results"), "--out", str(out)])
 
 
 def test_validation_cost_counts_each_record_on_the_ranks_it_ran_on(tmp_path):

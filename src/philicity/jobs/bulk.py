@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from philicity import calculators, energetics, reactions, structures
-from philicity.jobs.dft import relax_structure
+from philicity.jobs.dft import bulk_single_point, relax_structure
 from philicity.jobs.mpi import write_json
 from philicity.jobs.records import (
     AtomRecord,
@@ -81,8 +81,7 @@ def _bulk_energy(atoms, settings: dict, outdir: Path, checkpoint: str | Path | N
         outcome = relax_structure(atoms, settings, None, outdir, checkpoint, kind="bulk",
                                   fmax_eV_A=settings["bulk"]["fmax_eV_A"], cell=True)
     else:
-        outcome = single_point(atoms, calculators.make_calculator(
-            settings["calculator"], "bulk", txt=outdir / "calc.txt", single_point=True))
+        outcome = bulk_single_point(atoms, settings, None, outdir / "calc.txt")
     e_atom = (energetics.energy_per_atom(outcome.energy_eV, len(atoms))
               if outcome.energy_eV is not None else None)
     rec = record("bulk", outcome, settings, **fields, energy_per_atom_eV=e_atom,
