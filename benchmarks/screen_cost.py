@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from philicity.resources import DFT_RULES, RANK_EXPONENT
+from philicity import config as cfg
+from philicity.resources import DFT_RULES, RANK_EXPONENT, priority
 
 BLOCK = re.compile(r"\n(?=\[\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4}\]\n)")
 STAMPED = re.compile(r"\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]\n(.*)", re.DOTALL)
@@ -86,10 +87,13 @@ def dependencies(jobs: list[Job]) -> dict[int, set[int]]:
             for j in jobs}
 
 
-def simulate(jobs: list[Job], cores: int, tasks: int = 1) -> float:
+def simulate(jobs: list[Job], cores: int, tasks: int = 1,
+             priority: dict[int, float] | None = None) -> float:
     """Wall time (s) of the jobs on ``cores``: each job waits for its producers and takes
     its threads (DFT jobs ``tasks`` cores, ``tasks ** RANK_EXPONENT`` times faster); among
-    ready jobs the one with the longest remaining path starts first."""
+    ready jobs the one with the longest remaining path starts first, or with
+    ``priority`` (jobid -> value) the one with the highest value, ties in jobid order
+    (Snakemake's own choice among equals follows input file sizes)."""
     deps = dependencies(jobs)
     by_id = {j.jobid: j for j in jobs}
 
@@ -111,8 +115,11 @@ def simulate(jobs: list[Job], cores: int, tasks: int = 1) -> float:
                                                   default=0.0)
         return tail[jid]
 
+    def rank(jid: int) -> float:
+        return -path(jid) if priority is None else -priority.get(jid, 0.0)
+
     waiting = {jid: set(p) for jid, p in deps.items()}
-    ready = [(-path(jid), jid) for jid, p in waiting.items() if not p]
+    ready = [(rank(jid), jid) for jid, p in waiting.items() if not p]
     heapq.heapify(ready)
     running: list[tuple[float, int]] = []
     free, now, done = cores, 0.0, 0
@@ -133,8 +140,19 @@ def simulate(jobs: list[Job], cores: int, tasks: int = 1) -> float:
         for c in children[jid]:
             waiting[c].discard(jid)
             if not waiting[c]:
-                heapq.heappush(ready, (-path(c), c))
+                heapq.heappush(ready, (rank(c), c))
     return now
+
+
+def workflow_priorities(jobs: list[Job], workdir: Path, settings: dict) -> dict[int, float]:
+    """jobid -> the priority the workflow gives it (``philicity.resources.priority``),
+    from the run's own input files (paths relative to ``workdir``)."""
+    out = {}
+    for j in jobs:
+        wildcards = dict(re.findall(r"(\w+)=([^,]+)", j.wildcards))
+        paths = [p if Path(p).is_absolute() else str(workdir / p) for p in j.inputs]
+        out[j.jobid] = priority(j.rule, settings, paths, wildcards)
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -144,6 +162,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--run-cores", type=int, default=None,
                     help="cores of the logged run (default: its 'Provided cores')")
     ap.add_argument("--tasks", type=int, default=1, help="MPI ranks per DFT job")
+    ap.add_argument("--config", type=Path, default=None,
+                    help="the run's config (default: the shipped one) for the workflow's "
+                         "priorities, read from the run's files")
+    ap.add_argument("--preset", default="fast")
     args = ap.parse_args(argv)
     log = args.log or max(Path(".snakemake/log").glob("*.snakemake.log"))
     text = log.read_text()
@@ -165,6 +187,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\n| cores | projected wall (min), DFT jobs on {args.tasks} rank(s) |\n|---:|---:|")
     for cores in args.cores:
         print(f"| {cores} | {simulate(jobs, cores, args.tasks) / 60:.1f} |")
+    _, settings = cfg.load(args.config or Path(__file__).parents[1] / "config/config.yaml",
+                           args.preset)
+    prio = workflow_priorities(jobs, log.resolve().parents[2], settings)
+    print(f"\non {run_cores} cores under the workflow's priorities (resources.priority): "
+          f"{simulate(jobs, run_cores, priority=prio) / 60:.1f} min; every job priority 0 "
+          f"(ties in jobid order): {simulate(jobs, run_cores, priority={}) / 60:.1f} min")
     own = simulate(jobs, run_cores)
     print(f"measured_wall_s={measured:.0f} projected_wall_s={own:.0f} "
           f"ratio={own / measured if measured else float('nan'):.2f}")

@@ -6,6 +6,8 @@ section of the config (see ``src/philicity/data/config.schema.yaml``).
 
 from __future__ import annotations
 
+import functools
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -42,6 +44,21 @@ def _gpaw_setup_elements(xc: str, setups: dict[str, str] | None = None) -> set[s
             if name == ([setups[element]] if element in setups else []):
                 found.add(element)
     return found
+
+
+@functools.cache
+def valence_electrons(symbol: str, xc: str, setup: str | None = None) -> int | None:
+    """Valence electrons of ``symbol``'s PAW setup for ``xc`` (``setup``: a named one,
+    e.g. ``"1"`` for ``Na.1.PBE``), read from the setup file's header in GPAW's setup
+    paths; None where there is no such setup."""
+    from gpaw.setup_data import search_for_file
+
+    try:
+        _, source = search_for_file(f"{symbol}.{setup}.{xc}" if setup else f"{symbol}.{xc}")
+    except (FileNotFoundError, RuntimeError):
+        return None
+    found = re.search(rb'<atom [^>]*valence="([0-9.]+)"', source[:4000])
+    return int(float(found[1])) if found else None
 
 
 # Universal ML potentials whose weights ship inside their PyPI wheels (work offline).

@@ -9,17 +9,22 @@ Cost model (rough, on purpose; calibrate with ``parallel.time_scale``):
 
 * One energy + forces of an N-atom slab on one core, plane waves::
 
-      t_sp = 120 s * (N / 13)^2 * (ecut / 300 eV)^1.5 * (kpt_density / 3.5 A) * s
+      t_sp = 120 s * (N / 13)^2 * (e / 16.2)^0.5 * (ecut / 300 eV)^1.5
+             * (kpt_density / 3.5 A) * s
 
-  with s = 2 if spin-polarized. 120 s: Na on Ag(100) 2x2x3 (13 atoms, PW(300), 4x4x1
-  k-points, which kpt_density 3.5 gives this cell) took 115 s, Na on Al(100) 24 s
-  (FACTS.md). N^2: the bands grow with N while, at a fixed k-point density, (k-points x
-  plane waves) does not. Linear in kpt_density: at these low densities the mesh is
-  rounded up (3x3 at 2.0, 4x4 at 3.5). Checked against the Na screen's records on this
-  machine (fast preset, two jobs on two cores), seconds per ionic step measured / model:
-  Al16Na 10-40 / 117, Ag16Na 77-91 / 117, Na17 77-89 / 117, NaZn12 55-88 / 69,
-  Cu27Na 167-217 / 318, the Na12Pb10 interface 256 / 196: all below the model times
-  the safety factor. LCAO counts as plane waves.
+  with e the valence electrons per atom with the calculator's PAW setups (from the
+  slab's formula and GPAW's setup files; 16.2 where not known yet) and s = 2 if
+  spin-polarized. 120 s: Na on Ag(100) 2x2x3 (13 atoms, 16.2 electrons per atom with
+  GPAW's default setups, PW(300), 4x4x1 k-points, which kpt_density 3.5 gives this
+  cell) took 115 s, Na on Al(100) 24 s (FACTS.md). N^2: the bands grow with N while, at
+  a fixed k-point density, (k-points x plane waves) does not; the square root of the
+  electrons per atom fits the records below (light or frozen-core atoms need fewer
+  bands but, being larger, more plane waves per atom). Linear in kpt_density: at these
+  low densities the mesh is rounded up (3x3 at 2.0, 4x4 at 3.5). Checked against a Na
+  screen's records on this machine (fast preset, GPAW's default Na setup, two jobs on
+  two cores), seconds per ionic step measured / model: Al16Na 10-40 / 52, Ag16Na 77-91 /
+  118, Na17 77-89 / 77, NaZn12 55-88 / 58, Cu27Na 167-217 / 260, the Na12Pb10 interface
+  256 / 155: all below the model times the safety factor. LCAO counts as plane waves.
 * A bulk cell adds a third k-direction (x kpt_density / 3.5) and, with
   ``bulk.relax_lattice``, up to 100 steps; the isolated atom costs
   10 s * (box / 10 A)^3 * (ecut / 300)^1.5 (measured: Na, 10 A box, 3.7 s).
@@ -38,6 +43,8 @@ Cost model (rough, on purpose; calibrate with ``parallel.time_scale``):
   1 rank, 270 + 254 MB on 2.
 
 Calculators other than GPAW (EMT in tests) ask for 10 minutes and 2000 MB.
+
+The same estimates give the DFT rules their Snakemake priorities (:func:`priority`).
 """
 
 from __future__ import annotations
@@ -58,6 +65,7 @@ DFT_RULES = ("compute_atom", "compute_bulk", "compute_phase", "compute_molecule"
 REACTION_RULES = ("compute_phase", "compute_molecule")
 T_REF_S = 120.0  # one energy + forces, 13-atom slab, PW(300), kpt_density 3.5, one core
 N_REF = 13
+N_E_REF = 211  # its valence electrons: 12 Ag x 17 + Na 7 (GPAW's default setups)
 T_ATOM_S = 10.0  # the spin-polarized isolated atom in a 10 A box, PW(300), Gamma point
 ECUT_REF_EV = 300.0
 KPT_DENSITY_REF = 3.5
@@ -82,15 +90,37 @@ def _settings_factor(calc: Mapping, kpts: bool = True) -> float:
     return factor * (2.0 if calc.get("spinpol") else 1.0)
 
 
-def single_point_s(n_atoms: int, calc: Mapping) -> float:
-    """Estimated wall time (s, one core) of one energy + forces of an ``n_atoms`` slab."""
-    return T_REF_S * (n_atoms / N_REF) ** 2 * _settings_factor(calc)
+def single_point_s(n_atoms: int, calc: Mapping, n_electrons: int | None = None) -> float:
+    """Estimated wall time (s, one core) of one energy + forces of an ``n_atoms`` slab
+    with ``n_electrons`` valence electrons (with the calculator's setups; where they are
+    not known yet, as many per atom as the reference cell has)."""
+    per_atom = (n_electrons / n_atoms) / (N_E_REF / N_REF) if n_electrons else 1.0
+    return T_REF_S * (n_atoms / N_REF) ** 2 * math.sqrt(per_atom) * _settings_factor(calc)
 
 
-def relaxation_s(n_atoms: int, settings: Mapping) -> float:
+def electrons(formula: str | None, calc: Mapping) -> int | None:
+    """Valence electrons of ``formula`` (e.g. ``"Ag16Na"``) with the calculator's PAW
+    setups (``calculator.setups``); None for other calculators or unknown elements."""
+    if not formula or calc.get("name") != "gpaw":
+        return None
+    from pymatgen.core import Composition
+
+    from philicity.calculators import valence_electrons
+
+    total = 0
+    for element, amount in Composition(formula).items():
+        z = valence_electrons(element.symbol, calc.get("xc", "PBE"),
+                              (calc.get("setups") or {}).get(element.symbol))
+        if z is None:
+            return None
+        total += z * int(amount)
+    return total
+
+
+def relaxation_s(n_atoms: int, settings: Mapping, n_electrons: int | None = None) -> float:
     """Estimated wall time (s, one core) of a relaxation budget (see the module doc)."""
     steps = settings["relax"]["steps"]
-    return single_point_s(n_atoms, settings["calculator"]) * (
+    return single_point_s(n_atoms, settings["calculator"], n_electrons) * (
         1 + STEP_COST * steps * STEP_FRACTION)
 
 
@@ -115,12 +145,22 @@ def _n_bulk(path: Path | None) -> int:
         return 4
 
 
-def _slab(paths: Iterable[str], wildcards: Mapping, settings: Mapping) -> tuple[int, dict]:
-    """Atoms of the slab of termination ``wildcards['term']``, and terminations.json."""
+def _slab(paths: Iterable[str], wildcards: Mapping, settings: Mapping,
+          adatom: bool = False) -> tuple[int, int | None]:
+    """Atoms and valence electrons (None if not known yet) of the slab of termination
+    ``wildcards['term']``; ``adatom``: with one ``wildcards['metal']`` atom on it."""
     terms = _read_json(_find(paths, "terminations.json")) or {}
     term = int(wildcards.get("term", 0))
     entry = next((t for t in terms.get("terminations", []) if t.get("index") == term), None)
-    return (entry["n_atoms"] if entry else settings["slab"]["max_atoms"]), terms
+    if entry is None:
+        return settings["slab"]["max_atoms"] + adatom, None
+    n, formula = entry["n_atoms"], entry.get("formula")
+    if adatom and wildcards.get("metal"):
+        formula = formula and f"{formula}{wildcards['metal']}"
+    n_e = electrons(formula, settings["calculator"])
+    if adatom and not wildcards.get("metal") and n_e is not None:
+        n_e = round(n_e * (n + 1) / n)  # the metal not known yet: an average atom
+    return n + adatom, n_e
 
 
 def dft_seconds(rule: str, settings: Mapping, paths: Iterable[str] = (),
@@ -150,30 +190,26 @@ def dft_seconds(rule: str, settings: Mapping, paths: Iterable[str] = (),
         return (single_point_s(max(n_bulk, N_REF // 3), calc)
                 + TERMINATIONS_PLANNED * single_point_s(settings["slab"]["max_atoms"], calc))
     if rule == "relax_clean_slab":
-        return relaxation_s(_slab(paths, wildcards, settings)[0], settings)
-    if rule == "prescreen_sites":
-        n, _ = _slab(paths, wildcards, settings)
+        n, n_e = _slab(paths, wildcards, settings)
+        return relaxation_s(n, settings, n_e)
+    if rule in ("prescreen_sites", "site_energies"):  # a single point per site, after
+        # its ML relaxation; site_energies plans one height relaxation too
+        n, n_e = _slab(paths, wildcards, settings, adatom=True)
         found = _read_json(_find(paths, "sites.json"))
         term = int(wildcards.get("term", 0))
         n_sites = (sum(s.get("termination") == term for s in found.get("sites", []))
                    if found else settings["sites"]["max_sites"])
-        return n_sites * (single_point_s(n + 1, calc) + 60.0)  # + the ML relaxations
-    if rule == "site_energies":  # a single point per site, one height relaxation planned
-        n, _ = _slab(paths, wildcards, settings)
-        found = _read_json(_find(paths, "sites.json"))
-        term = int(wildcards.get("term", 0))
-        n_sites = (sum(s.get("termination") == term for s in found.get("sites", []))
-                   if found else settings["sites"]["max_sites"])
-        return n_sites * (single_point_s(n + 1, calc) + 60.0) + relaxation_s(n + 1, settings)
+        return n_sites * (single_point_s(n, calc, n_e) + 60.0) + (
+            relaxation_s(n, settings, n_e) if rule == "site_energies" else 0.0)
     if rule == "relax_adsorbate":
-        n, _ = _slab(paths, wildcards, settings)
         pre = _read_json(_find(paths, "prescreen.json"))
         if pre is not None:
             item = next((i for i in pre.get("sites", []) if i.get("site") == wildcards.get(
                 "site")), None)
             if item is not None and not item.get("dft_relax"):
                 return 0.0  # the prescreen's single point or ML flags are only copied
-        return relaxation_s(n + 1, settings)
+        n, n_e = _slab(paths, wildcards, settings, adatom=True)
+        return relaxation_s(n, settings, n_e)
     iface = settings["interface"]
     if rule == "charge_transfer":  # the two parts of a site and of each interface (the
         # whole system's density is read); bounded as three single points of each
@@ -184,7 +220,8 @@ def dft_seconds(rule: str, settings: Mapping, paths: Iterable[str] = (),
     scan = _read_json(_find(paths, "scan.json")) or {}
     if scan and scan.get("status") != "ok":
         return 0.0  # no interface: the record is written at once
-    at_ml = scan.get("interface_stage") == "dft_at_ml"  # DFT single points at ML geometries
+    # DFT single points at ML geometries (before the scan: what the preset asks for)
+    at_ml = scan.get("interface_stage", iface.get("stage")) == "dft_at_ml"
     if rule == "relax_interface":
         return 0.0 if at_ml else relaxation_s(scan.get("n_atoms", iface["max_atoms"]),
                                               settings)
@@ -200,6 +237,41 @@ def dft_seconds(rule: str, settings: Mapping, paths: Iterable[str] = (),
     raise ValueError(f"{rule!r} is not one of the DFT rules {DFT_RULES}")
 
 
+# The chain of DFT stages in series that every surface goes through: its clean slab,
+# the ML prescreen of its sites, the relaxations of the sites it keeps.
+SITE_CHAIN = ("relax_clean_slab", "prescreen_sites", "relax_adsorbate")
+INTERFACE_RULES = ("scan_interface", "relax_interface", "compute_adhesion")
+# An interface's DFT relative to its coating's site chain, before its size is known:
+# on Na/Ag(100) and Na/Al(100) (fast preset) 6.4 / 13.1 and 1.6 / 3.6 minutes
+INTERFACE_SHARE = 0.5
+
+
+def priority(rule: str, settings: Mapping, paths: Iterable[str] = (),
+             wildcards: Mapping | None = None) -> float:
+    """A job's Snakemake priority, in estimated one-core seconds of the chain of DFT jobs
+    it heads: for the stages of :data:`SITE_CHAIN`, its own and the later ones of its
+    surface (sized from its inputs); for an interface's scan, :data:`INTERFACE_SHARE` of
+    its coating's site chain; for the interface's later DFT, its own estimate and the
+    charge-density difference's (so an interface whose scan has run is finished before
+    new chains start); 0 for every other job. Among ready jobs the longest chain then
+    starts first (a heavy coating's clean slab and interface before a light one's, its
+    sites right after its clean slab), and the references and reports fill the cores
+    left: the critical-path schedule that ``benchmarks/screen_cost.py`` simulates."""
+    paths = [str(p) for p in paths]
+    wildcards = dict(wildcards or {})
+    if rule in SITE_CHAIN:
+        return round(sum(dft_seconds(r, settings, paths, wildcards)
+                         for r in SITE_CHAIN[SITE_CHAIN.index(rule):]), 1)
+    if rule == "scan_interface":
+        wildcards.pop("metal", None)  # the coating's own chain, with an average adatom
+        return round(INTERFACE_SHARE * priority("relax_clean_slab", settings, paths,
+                                                wildcards), 1)
+    if rule in INTERFACE_RULES:  # and the charge-density difference that waits on it
+        return round(dft_seconds(rule, settings, paths, wildcards)
+                     + dft_seconds("charge_transfer", settings), 1)
+    return 0.0
+
+
 def n_atoms(rule: str, settings: Mapping, paths: Iterable[str] = (),
             wildcards: Mapping | None = None) -> int:
     """The largest system (atoms) one job of ``rule`` holds in memory."""
@@ -211,7 +283,7 @@ def n_atoms(rule: str, settings: Mapping, paths: Iterable[str] = (),
     if rule in ("select_termination",):
         return settings["slab"]["max_atoms"]
     if rule in ("relax_clean_slab", "prescreen_sites", "relax_adsorbate", "site_energies"):
-        return _slab(paths, wildcards, settings)[0] + 1
+        return _slab(paths, wildcards, settings, adatom=True)[0]
     if rule == "charge_transfer":
         return max(settings["slab"]["max_atoms"] + 1, settings["interface"]["max_atoms"])
     scan = _read_json(_find(paths, "scan.json")) or {}

@@ -99,6 +99,19 @@ def test_screen_cost_replays_a_log_on_n_cores_by_hand(tmp_path, capsys):
     assert last == "measured_wall_s=1260 projected_wall_s=1260 ratio=1.00"
 
 
+def test_screen_cost_schedules_by_priority_or_by_the_longest_path():
+    """Two cores; a chain A (10 s) -> B (10 s) and two single jobs C, D (12 s each).
+    Longest path first: A and C at 0, D at 10 (12 s left on its path > B's 10), B at 12:
+    22 s. C and D first (priority 1): A at 12, B at 22: 32 s. The chain first (priority
+    2): A and C at 0, B at 10, D at 12: 24 s."""
+    jobs = [screen_cost.Job(1, "a", 0.0, 10.0, outputs=["a"]),
+            screen_cost.Job(2, "b", 0.0, 10.0, inputs=["a"]),
+            screen_cost.Job(3, "c", 0.0, 12.0), screen_cost.Job(4, "d", 0.0, 12.0)]
+    assert screen_cost.simulate(jobs, 2) == pytest.approx(22)
+    assert screen_cost.simulate(jobs, 2, priority={3: 1, 4: 1}) == pytest.approx(32)
+    assert screen_cost.simulate(jobs, 2, priority={1: 2, 2: 2}) == pytest.approx(24)
+
+
 def test_validation_compares_kept_case_tables_and_prints_the_promised_last_line(tmp_path,
                                                                                 capsys):
     """validation.py --collect on hand-made case tables: W_ad 0.45 (Pb), 0.10 (graphite),

@@ -99,3 +99,50 @@ def test_reaction_phases_ask_for_their_own_k_mesh_and_cutoff(root, fast):
     bulk = [str(root / "structures/anodes/Na.cif")]
     assert (resources.request("compute_bulk", plain, parallel, 1, bulk, {"metal": "Na"})
             == resources.request("compute_bulk", dense, parallel, 1, bulk, {"metal": "Na"}))
+
+
+def test_valence_electrons_come_from_the_configured_setups(fast):
+    """GPAW's default Ag setup has 17 valence electrons (4s4p4d5s), its default Na 7
+    (2s2p3s) and Na.1 one: Ag16Na has 16 x 17 + 1 = 273 with the fast preset's Na.1."""
+    settings, _ = fast
+    calc = settings["calculator"]
+    assert calc["setups"] == {"Na": "1"}
+    assert resources.electrons("Ag16Na", calc) == 273
+    assert resources.electrons("Ag16Na", {**calc, "setups": {}}) == 16 * 17 + 7
+    assert resources.electrons("Ag16Na", {**calc, "name": "emt"}) is None
+    assert resources.electrons(None, calc) is None
+
+
+def test_a_single_point_costs_more_with_more_electrons_per_atom(fast):
+    """The reference cell (13 atoms, 211 electrons, PW(300), kpt_density 3.5): 120 s;
+    a quarter of the electrons: half the time; unknown electrons: the reference's."""
+    settings, _ = fast
+    ref = {**settings["calculator"], "ecut_eV": 300, "kpt_density": 3.5, "spinpol": False}
+    assert resources.single_point_s(13, ref, 211) == pytest.approx(120.0)
+    assert resources.single_point_s(13, ref, 211 / 4) == pytest.approx(60.0)
+    assert resources.single_point_s(26, ref) == pytest.approx(480.0)
+
+
+def test_priority_puts_the_heavier_surface_chain_first(tmp_path, fast):
+    """Ag(100) (16 x 17 electrons) and Al(100) (16 x 3) slabs of 16 atoms: Ag's clean slab
+    heads the longer chain; along a chain the priority falls stage by stage; an
+    interface's scan gets half its coating's chain; jobs off the chains get 0."""
+    settings, _ = fast
+    paths = {}
+    for name in ("Ag", "Al"):
+        paths[name] = tmp_path / name / "terminations.json"
+        paths[name].parent.mkdir()
+        paths[name].write_text(json.dumps({"terminations": [
+            {"index": 0, "n_atoms": 16, "formula": f"{name}16"}]}))
+    slab = {"term": "0", "kind": "coatings"}
+    site = {**slab, "metal": "Na"}
+    clean = {name: resources.priority("relax_clean_slab", settings, [paths[name]], slab)
+             for name in paths}
+    assert clean["Ag"] > 2 * clean["Al"] > 0
+    prescreen = resources.priority("prescreen_sites", settings, [paths["Ag"]], site)
+    relax = resources.priority("relax_adsorbate", settings, [paths["Ag"]], site)
+    assert clean["Ag"] > prescreen > relax > 0
+    assert resources.priority("scan_interface", settings, [paths["Ag"]], site) == (
+        pytest.approx(0.5 * clean["Ag"], abs=0.1))
+    assert resources.priority("compute_bulk", settings, [], {}) == 0.0
+    assert resources.priority("report_metal", settings, [], {}) == 0.0

@@ -40,6 +40,7 @@ rule prescreen_sites:
         checkpoint_dir=lambda w, output: _surface_checkpoints(w, output),
         **SURFACE_PARAMS,
     threads: dft_tasks("prescreen_sites")
+    priority: dft_priority("prescreen_sites")
     resources:
         **dft_resources("prescreen_sites", ml=True),
     conda:
@@ -71,6 +72,7 @@ rule relax_adsorbate:
             f"{checkpoints_of('adsorption')}/{w.kind}/{w.name}/{w.miller}/t{w.term}/"
             f"{w.metal}/{ML_SEGMENT}{w.site}.traj"),
     threads: dft_tasks("relax_adsorbate")
+    priority: dft_priority("relax_adsorbate")
     resources:
         **dft_resources("relax_adsorbate"),
     conda:

@@ -103,6 +103,17 @@ def dft_tasks(rule):
     return PARALLEL["tasks_per_rule"].get(rule, PARALLEL["tasks"])
 
 
+def dft_priority(rule):
+    """Snakemake priority of a DFT rule's job: the estimated seconds of the chain of DFT
+    jobs it heads, from the system size in its inputs (philicity.resources.priority), so
+    that the longest chain starts first."""
+
+    def value(wildcards, input):
+        return dft_cost.priority(rule, ALL_SETTINGS, list(input), dict(wildcards.items()))
+
+    return value
+
+
 def dft_resources(rule, ml=False):
     """Resources of a DFT rule, read by the SLURM executor: ``tasks`` ranks of one CPU;
     with tasks > 1 also ``mpi`` (the job step then runs the job script without srun and

@@ -26,6 +26,7 @@ rule scan_interface:
         out_json=lambda w, output: output[0],
         checkpoint=lambda w, output: f"{_interface_checkpoints(w)}/scan.json",
     threads: dft_tasks("scan_interface")
+    priority: dft_priority("scan_interface")
     resources:
         **dft_resources("scan_interface", ml=STRATEGY != "dft"),
     conda:
@@ -50,6 +51,7 @@ rule relax_interface:
         outdir=lambda w, output: Path(output[0]).parent,
         checkpoint=lambda w, output: f"{_interface_checkpoints(w)}/relax.traj",
     threads: dft_tasks("relax_interface")
+    priority: dft_priority("relax_interface")
     resources:
         **dft_resources("relax_interface"),
     conda:
@@ -79,6 +81,7 @@ rule compute_adhesion:
         checkpoint_dir=lambda w, output: f"{_interface_checkpoints(w)}/adhesion",
         ml=ml_settings(),
     threads: dft_tasks("compute_adhesion")
+    priority: dft_priority("compute_adhesion")
     resources:
         **dft_resources("compute_adhesion", ml=STRATEGY != "dft"),
     conda:

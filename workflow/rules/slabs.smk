@@ -71,6 +71,7 @@ rule relax_clean_slab:
         # same DFT minimum
         ml=ml_settings(),
     threads: dft_tasks("relax_clean_slab")
+    priority: dft_priority("relax_clean_slab")
     resources:
         **dft_resources("relax_clean_slab"),
     conda:
