@@ -16,15 +16,15 @@ Cost model (rough, on purpose; calibrate with ``parallel.time_scale``):
   slab's formula and GPAW's setup files; 16.2 where not known yet) and s = 2 if
   spin-polarized. 120 s: Na on Ag(100) 2x2x3 (13 atoms, 16.2 electrons per atom with
   GPAW's default setups, PW(300), 4x4x1 k-points, which kpt_density 3.5 gives this
-  cell) took 115 s, Na on Al(100) 24 s (FACTS.md). N^2: the bands grow with N while, at
-  a fixed k-point density, (k-points x plane waves) does not; the square root of the
-  electrons per atom fits the records below (light or frozen-core atoms need fewer
-  bands but, being larger, more plane waves per atom). Linear in kpt_density: at these
-  low densities the mesh is rounded up (3x3 at 2.0, 4x4 at 3.5). Checked against a Na
-  screen's records on this machine (fast preset, GPAW's default Na setup, two jobs on
-  two cores), seconds per ionic step measured / model: Al16Na 10-40 / 52, Ag16Na 77-91 /
-  118, Na17 77-89 / 77, NaZn12 55-88 / 58, Cu27Na 167-217 / 260, the Na12Pb10 interface
-  256 / 155: all below the model times the safety factor. LCAO counts as plane waves.
+  cell) took 115 s, Na on Al(100) 24 s. N^2: the bands grow with N while, at a fixed
+  k-point density, (k-points x plane waves) does not; the square root of the electrons
+  per atom fits the records below (light or frozen-core atoms need fewer bands but,
+  being larger, more plane waves per atom). Linear in kpt_density: at these low
+  densities the mesh is rounded up (3x3 at 2.0, 4x4 at 3.5). Checked against a Na
+  screen's records (fast preset, GPAW's default Na setup, two jobs on two cores),
+  seconds per ionic step measured / model: Al16Na 10-40 / 52, Ag16Na 77-91 / 118, Na17
+  77-89 / 77, NaZn12 55-88 / 58, Cu27Na 167-217 / 260, the Na12Pb10 interface 256 /
+  155: all below the model times the safety factor. LCAO counts as plane waves.
 * A bulk cell adds a third k-direction (x kpt_density / 3.5) and, with
   ``bulk.relax_lattice``, up to 100 steps; the isolated atom costs
   10 s * (box / 10 A)^3 * (ecut / 300)^1.5 (measured: Na, 10 A box, 3.7 s).
