@@ -29,7 +29,7 @@ rule all:
         f"{RESULTS}/report.html",
 
 
-def _summary(log):
+def _summary():
     """What the tables say, on the terminal: coatings ranked, failed with the reason,
     flagged. With strict: true, a failed candidate makes the run's exit code non-zero."""
     import pandas as pd
@@ -46,10 +46,10 @@ def _summary(log):
 
 
 onsuccess:
-    if _summary(log) and config["strict"]:
+    if _summary() and config["strict"]:
         raise WorkflowError("strict: a candidate failed (see the summary above and "
                             f"{RESULTS}/ranking/); the tables are written")
 
 
 onerror:
-    _summary(log)
+    _summary()

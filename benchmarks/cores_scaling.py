@@ -9,7 +9,7 @@ records' ``wall_s``) and, as the last line,
 
 The default screen is Na on Al(100) (2x2, 2 layers, one relaxed) with the Na(100)
 baseline, the shipped ``fast`` preset and ``ml-then-dft``, without interfaces: about
-15 jobs, 5 to 10 minutes per run here.
+15 jobs, 5 to 10 minutes per run on 2 cores.
 
     python benchmarks/cores_scaling.py
     python benchmarks/cores_scaling.py --coatings Al,Ag --strategy dft

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
 
 System = Literal["bulk", "slab", "atom", "molecule"]
@@ -189,7 +188,6 @@ def scf_convergence(settings: dict, single_point: bool = False) -> dict:
 def make_calculator(
     settings: dict,
     system: System,
-    atoms: Atoms | None = None,
     txt: str | Path | None = None,
     single_point: bool = False,
 ) -> Calculator:
@@ -198,7 +196,7 @@ def make_calculator(
     ``system`` picks the k-points: ``bulk`` periodic in 3D, ``slab`` periodic in
     the surface plane (one k-point along the normal, dipole correction if asked),
     ``atom`` a spin-polarized isolated atom at the Gamma point (Hund's rule), ``molecule``
-    a spin-polarized molecule at the Gamma point (moments from the atoms).
+    a spin-polarized molecule at the Gamma point (moments from the atoms it is given).
     ``txt`` is where GPAW writes its log (``None`` for silence). ``single_point``: the
     calculation's energy is all that is used (no relaxation follows), so the SCF stops at
     ``single_point_convergence`` when it is set (:func:`scf_convergence`).

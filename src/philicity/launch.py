@@ -71,7 +71,7 @@ BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"
 
 def one_blas_thread(environ: MutableMapping[str, str]) -> MutableMapping[str, str]:
     """One BLAS/OpenMP thread per process unless the user set otherwise (two BLAS threads
-    made serial GPAW 1.6-2x slower here). Call it before numpy is imported; this module
+    made serial GPAW 1.6-2x slower on 2 cores). Call it before numpy is imported; this module
     imports only the standard library for that reason."""
     for var in BLAS_THREAD_VARS:
         environ.setdefault(var, "1")

@@ -128,6 +128,20 @@ def test_termination_index_out_of_range_fails_cleanly(tmp_path, settings, root):
     assert rec["status"] == "failed" and "termination 5 does not exist" in rec["reason"]
 
 
+def test_bulk_of_an_anode_whose_check_failed_is_a_failed_record(tmp_path, settings, root):
+    """The anode's check said why it cannot be used: the bulk job says so too and
+    computes nothing (no structure, no calculator log)."""
+    check = tmp_path / "Na.json"
+    check.write_text(json.dumps({"name": "Na", "status": "failed",
+                                 "reason": "Na.cif: not a readable CIF"}))
+    rec = jobs.compute_bulk(root / "structures/anodes/Na.cif", "Na", settings,
+                            tmp_path / "bulk", candidate_json=check)
+    assert rec["status"] == "failed"
+    assert rec["reason"] == "candidate failed: Na.cif: not a readable CIF"
+    assert read_json(tmp_path / "bulk/record.json")["status"] == "failed"
+    assert sorted(p.name for p in (tmp_path / "bulk").iterdir()) == ["record.json"]
+
+
 def test_bulk_reference_with_lattice_relaxation(tmp_path, settings, root):
     cif = tmp_path / "Cu.cif"
     shutil.copy(root / "structures/coatings/Cu.cif", cif)

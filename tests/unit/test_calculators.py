@@ -63,7 +63,7 @@ def _valence_electrons(calculator: dict) -> float:
     from ase import Atoms
 
     atoms = Atoms("Na", positions=[[3.0, 3.0, 3.0]], cell=[6.0, 6.0, 6.0])
-    calc = calculators.make_calculator(calculator, "atom", atoms)
+    calc = calculators.make_calculator(calculator, "atom")
     calc.initialize(atoms)  # reads the setups; no SCF
     return calc.get_number_of_electrons()
 
@@ -74,6 +74,10 @@ def test_setups_choose_the_paw_setup_of_an_element(root):
     default = {**fast, "setups": {}}
     assert _valence_electrons(default) == 7.0  # Na.PBE: 2s2p3s
     assert _valence_electrons(fast) == 1.0  # Na.1.PBE: 3s
+    # the cost model's count, read from the setup files' headers, agrees with GPAW's
+    assert calculators.valence_electrons("Na", "PBE") == 7
+    assert calculators.valence_electrons("Na", "PBE", "1") == 1
+    assert calculators.valence_electrons("Na", "PBE", "5") is None
     assert calculators.unsupported_elements(["Na", "Ag"], {**default, "setups": {
         "Na": "1", "Ag": "11"}}) == []
     assert calculators.unsupported_elements(["Na", "Ag"], {**default, "setups": {

@@ -81,6 +81,12 @@ def test_the_parallel_section_is_no_setting_and_gpaw_parallel_is_unhashed():
     assert config.settings_hash(s0) == config.settings_hash(s1)
     with pytest.raises(config.ConfigError, match="tasks_per_rule"):
         config.validate({**base, "parallel": {"tasks_per_rule": {"report_metal": 2}}})
+    # every DFT rule, and only those, can take its own ranks
+    from philicity.resources import DFT_RULES
+
+    every = config.validate({**base, "parallel": {"tasks_per_rule": dict.fromkeys(
+        DFT_RULES, 2)}})
+    assert set(every["parallel"]["tasks_per_rule"]) == set(DFT_RULES)
 
 
 def test_a_job_that_raises_leaves_failed_records_naming_the_candidate(tmp_path):

@@ -64,6 +64,7 @@ rule compute_bulk:
         metal=lambda w: w.metal,
         settings=settings_of("bulk"),
         candidate=lambda w: candidate_file("anodes", w.metal),
+        candidate_json=lambda w, input: input.candidate,
         cif=lambda w, input: input.cif,
         outdir=lambda w, output: Path(output[0]).parent,
         checkpoint=lambda w, output: f"{checkpoints_of('bulk')}/{w.metal}/bulk.traj",

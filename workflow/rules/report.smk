@@ -117,6 +117,7 @@ rule charge_transfer:
 rule collect_database:
     input:
         summaries=_database_inputs,
+        # not read: the database is rebuilt after the tables, with the same records
         reports=expand(f"{RESULTS}/ranking/{{metal}}.csv", metal=METALS),
     output:
         f"{RESULTS}/calculations.db",

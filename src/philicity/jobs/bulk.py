@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from philicity import calculators, energetics, reactions, structures
+from philicity.files import read_json
 from philicity.jobs.dft import bulk_single_point, relax_structure
 from philicity.jobs.mpi import write_json
 from philicity.jobs.records import (
@@ -15,6 +16,7 @@ from philicity.jobs.records import (
     ensure_dir,
     finish,
     record,
+    upstream_failure,
 )
 from philicity.relax import single_point
 
@@ -64,12 +66,20 @@ def compute_atom(metal: str, settings: dict, outdir: str | Path) -> AtomRecord:
 
 
 def compute_bulk(cif: str | Path, metal: str, settings: dict, outdir: str | Path,
-                 checkpoint: str | Path | None = None) -> BulkRecord:
+                 checkpoint: str | Path | None = None,
+                 candidate_json: str | Path | None = None) -> BulkRecord:
     """Bulk anode metal: energy per atom (eV), with the lattice relaxed (checkpointed to
     ``checkpoint``, default ``{outdir}/bulk.traj``; SCF retried) to ``bulk.fmax_eV_A`` if
-    ``bulk.relax_lattice``."""
+    ``bulk.relax_lattice``. An anode whose check (``candidate_json``) failed gives a failed
+    record with that reason, and no calculation."""
+    outdir = ensure_dir(outdir)
+    if candidate_json and (why := upstream_failure(candidate=read_json(candidate_json))):
+        rec = record("bulk", None, settings, metal=metal, cif=str(cif), status="failed",
+                     reason=why)
+        write_json(outdir / "record.json", rec)
+        return rec
     return _bulk_energy(structures.to_atoms(structures.read_structure(cif)), settings,
-                        ensure_dir(outdir), checkpoint, metal=metal)
+                        outdir, checkpoint, metal=metal)
 
 
 def _bulk_energy(atoms, settings: dict, outdir: Path, checkpoint: str | Path | None,

@@ -1,5 +1,5 @@
-"""Job of the charge stage (``workflow/rules/charges.smk``): charge-density differences of
-a coating's best site and of its interfaces with one metal."""
+"""Job of the charge stage (rule ``charge_transfer`` in ``workflow/rules/report.smk``):
+charge-density differences of a coating's best site and of its interfaces with one metal."""
 
 from __future__ import annotations
 
