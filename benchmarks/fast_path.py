@@ -11,7 +11,7 @@ SCF iterations and ionic steps count the site stage only: the clean slab, the bu
 the isolated atom are computed once and shared by both strategies (printed apart).
 
     python benchmarks/fast_path.py            # Na on Al(100), Ag(100), Cu(111), Zn(0001)
-    python benchmarks/fast_path.py --quick    # Na on Al(100): under 15 minutes here
+    python benchmarks/fast_path.py --quick    # Na on Al(100): under 15 minutes on 2 cores
 """
 
 from __future__ import annotations
