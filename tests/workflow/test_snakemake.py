@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pandas as pd
@@ -122,6 +123,17 @@ def test_emt_screen_end_to_end_with_a_broken_cif(emt_local_run):
     broken = pd.read_csv(tmp_path / "results/terminations/Broken.csv")
     assert len(broken) == 1 and broken["status"].iloc[0].startswith("failed:")
     assert (tmp_path / "results/calculations.db").stat().st_size > 0
+    # the jobs that head a chain of DFT stages carry priorities (resources.priority),
+    # the reports none
+    log = max((tmp_path / ".snakemake/log").glob("*.snakemake.log")).read_text()
+    blocks = re.findall(r"^(?:local)?(?:rule|checkpoint) (\w+):\n((?:    .*\n)+)", log,
+                        flags=re.MULTILINE)
+    priorities = {}
+    for rule, body in blocks:
+        found = re.search(r"^    priority: (\S+)$", body, flags=re.MULTILINE)
+        priorities.setdefault(rule, set()).add(float(found[1]) if found else 0.0)
+    assert min(priorities["relax_clean_slab"]) > 0 and min(priorities["scan_interface"]) > 0
+    assert priorities["report_metal"] == {0.0}
     # nothing left to do, and a rerun keeps the finished results
     before = (tmp_path / "results/sites/Al.csv").stat().st_mtime
     proc = snakemake(tmp_path, *args, "-n")
