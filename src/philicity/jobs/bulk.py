@@ -17,6 +17,7 @@ from philicity.jobs.records import (
     finish,
     record,
     upstream_failure,
+    write_failed,
 )
 from philicity.relax import single_point
 
@@ -74,10 +75,8 @@ def compute_bulk(cif: str | Path, metal: str, settings: dict, outdir: str | Path
     record with that reason, and no calculation."""
     outdir = ensure_dir(outdir)
     if candidate_json and (why := upstream_failure(candidate=read_json(candidate_json))):
-        rec = record("bulk", None, settings, metal=metal, cif=str(cif), status="failed",
-                     reason=why)
-        write_json(outdir / "record.json", rec)
-        return rec
+        return write_failed(outdir / "record.json",
+                            record("bulk", None, settings, metal=metal, cif=str(cif)), why)
     return _bulk_energy(structures.to_atoms(structures.read_structure(cif)), settings,
                         outdir, checkpoint, metal=metal)
 
@@ -110,10 +109,8 @@ def compute_phase(cif: str | Path, name: str, settings: dict, outdir: str | Path
     try:
         structure = structures.read_structure(cif).get_primitive_structure()
     except structures.CandidateError as exc:
-        rec = record("bulk", None, settings, name=name, cif=str(cif), status="failed",
-                     reason=str(exc))
-        write_json(outdir / "record.json", rec)
-        return rec
+        return write_failed(outdir / "record.json",
+                            record("bulk", None, settings, name=name, cif=str(cif)), str(exc))
     return _bulk_energy(structures.to_atoms(structure), settings, outdir, checkpoint,
                         name=name, cif=str(cif))
 
