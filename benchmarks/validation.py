@@ -9,6 +9,8 @@ atom) run ``benchmarks/reaction_energies.py``'s bulk jobs instead. All cases sha
 results folder (``--workdir``), so the Na references are computed once and a rerun
 resumes where the last one stopped (Snakemake keeps finished jobs): the benchmark can be
 completed over several runs. ``--collect`` runs nothing and tabulates what is finished.
+A case that no ``--workdir`` holds keeps its row from the existing ``docs/validation.csv``
+(with the version that produced it), so the table can be completed case by case.
 
 Writes ``docs/validation.csv`` (one row per case, with the settings hash, the code version
 and the cost in core hours summed from the records' wall times) and the table of
@@ -26,6 +28,7 @@ line exactly (one line)
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import shutil
 import subprocess
@@ -137,6 +140,21 @@ def run_reaction_case(case: dict, workdir: Path, preset: str, dispersion: str) -
     (kept / "run.json").write_text(json.dumps({
         "version": f"{versions()['philicity']} ({code_version()})", "preset": preset,
         "dispersion": dispersion, "exit_code": 0}))
+
+
+def earlier_rows(path: Path) -> dict[str, dict]:
+    """The finished rows of an earlier ``validation.csv`` (case -> what was computed: value,
+    settings hash, version, cost, preset, dispersion, status), so that a case run before,
+    in a folder that is gone, keeps its row, still naming the version that produced it."""
+    if not path.exists():
+        return {}
+    with path.open(newline="") as fh:
+        return {r["case"]: {"ours": float(r["ours"]), "settings_hash": r["settings_hash"],
+                            "version": r["version"],
+                            "cost_core_h": float(r["cost_core_h"] or 0.0),
+                            "preset": r["preset"], "dispersion": r["dispersion"],
+                            "status": r["status"]}
+                for r in csv.DictReader(fh) if r.get("ours")}
 
 
 def case_tables(workdir: Path, case: dict) -> Path:
@@ -281,6 +299,7 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"unknown cases {sorted(unknown)}; "
                              f"choose from {[c['case'] for c in todo]}")
         todo = [c for c in todo if c["case"] in args.cases]
+    committed = earlier_rows(args.csv)
     rows = []
     for case in todo:
         if case["coating"] in NOT_RUN:
@@ -294,13 +313,18 @@ def main(argv: list[str] | None = None) -> None:
             run_case(case, workdir, args.preset, args.dispersion, args.cores, args.dry_run)
         # the folder where the case ran (the first that holds its tables)
         home = next((w for w in workdirs if (case_tables(w, case) / "run.json").exists()),
-                    workdir)
-        kept = case_tables(home, case)
+                    None)
+        earlier = committed.get(case["case"])
+        if home is None and earlier and (earlier["preset"], earlier["dispersion"]) == (
+                args.preset, args.dispersion):
+            rows.append({**case, **earlier})  # a row of an earlier run, same settings
+            continue
+        kept = case_tables(home or workdir, case)
         run = json.loads((kept / "run.json").read_text()) if (kept / "run.json").exists() \
             else {"version": "", "preset": args.preset, "dispersion": args.dispersion}
         mine = ours(case, kept)
         cost = (round(mine.pop("core_s", 0.0) / 3600.0, 3) if case["quantity"] == "E_react"
-                else cost_core_h(home / "results", case["coating"]))
+                else cost_core_h((home or workdir) / "results", case["coating"]))
         rows.append({**case, **mine, "version": run["version"], "cost_core_h": cost,
                      "preset": run["preset"], "dispersion": run["dispersion"]})
     if args.dry_run:

@@ -166,6 +166,23 @@ def test_validation_compares_kept_case_tables_and_prints_the_promised_last_line(
     assert react["cost_core_h"] == pytest.approx(0.1) and "LiC6" in react["status"]
     md = (tmp_path / "v.md").read_text()
     assert md.count(validation.MARK) == 2 and "| W_ad:Pb (J/m^2) | 0.44 | 0.450 |" in md
+    # the E_b cases' folder is gone: their rows stay, from the table written before,
+    # naming the version that produced them; a rerun of Pb elsewhere replaces Pb's row
+    import shutil
+
+    shutil.rmtree(tmp_path / "side")
+    (tmp_path / "cases" / "W_ad_Pb" / "run.json").write_text(
+        '{"version": "0.2.0 (def)", "preset": "fast", "dispersion": "none", "exit_code": 0}')
+    validation.main(["--collect", "--workdir", str(tmp_path), "--csv",
+                     str(tmp_path / "v.csv"), "--md", str(tmp_path / "v.md")])
+    assert capsys.readouterr().out.strip().splitlines()[-1] == last
+    again = pd.read_csv(tmp_path / "v.csv").set_index("case")
+    assert again.loc["E_b:Ag", "ours"] == -2.5 and again.loc["E_b:Ag", "version"] == "0.1.0 (abc)"
+    assert again.loc["W_ad:Pb", "version"] == "0.2.0 (def)"
+    # rows of another preset are not carried over
+    validation.main(["--collect", "--preset", "production", "--workdir", str(tmp_path / "x"),
+                     "--csv", str(tmp_path / "v.csv"), "--md", str(tmp_path / "v.md")])
+    assert "validation cases=0 " in capsys.readouterr().out.strip().splitlines()[-1]
 
 
 def test_job_startup_finds_every_rules_job_function():
