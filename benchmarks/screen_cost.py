@@ -8,6 +8,13 @@ first), so the projection needs no model of DFT, only the run's own durations. W
 ``--tasks T`` the DFT jobs run on T MPI ranks each, T^0.6 times faster
 (``philicity.resources.RANK_EXPONENT``, measured for PW(300)).
 
+A run stopped part way (a screen too long for one sitting) is projected whole with
+``--pending``: the output of ``snakemake -n`` with the same config, taken after it, adds
+the jobs still to run, each with ``philicity.resources.dft_seconds`` from its inputs
+scaled by the measured / estimated ratio of the finished jobs of its rule. Jobs behind a
+checkpoint that has not run are not in a dry run; the projection says how many
+checkpoints are pending (then it is a lower bound).
+
 Prints the measured wall time and core-minutes per rule, the projected wall time for each
 ``--cores``, and as the last line exactly
 
@@ -16,6 +23,7 @@ Prints the measured wall time and core-minutes per rule, the projected wall time
 
     python benchmarks/screen_cost.py                       # the latest log under .snakemake/log
     python benchmarks/screen_cost.py --log X.log --cores 2 16 64 256 --tasks 4
+    snakemake -n > pending.txt; python benchmarks/screen_cost.py --pending pending.txt
 """
 
 from __future__ import annotations
@@ -23,13 +31,14 @@ from __future__ import annotations
 import argparse
 import heapq
 import re
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from philicity import config as cfg
-from philicity.resources import DFT_RULES, RANK_EXPONENT, priority
+from philicity.resources import DFT_RULES, RANK_EXPONENT, dft_seconds, priority
 
 BLOCK = re.compile(r"\n(?=\[\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4}\]\n)")
 STAMPED = re.compile(r"\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]\n(.*)", re.DOTALL)
@@ -45,15 +54,17 @@ class Job:
     inputs: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     wildcards: str = ""
+    checkpoint: bool = False  # a checkpoint: the jobs after it are known once it has run
 
     @property
     def seconds(self) -> float:
         return max((self.end or self.start) - self.start, 0.0)
 
 
-def parse_log(text: str) -> list[Job]:
+def parse_log(text: str, finished: bool = True) -> list[Job]:
     """The jobs of a Snakemake log that finished: rule, times, threads, files. Every job
-    start and every "Finished jobid" follows a time stamp line of its own."""
+    start and every "Finished jobid" follows a time stamp line of its own. With
+    ``finished=False`` every job it lists (a dry run's: ``snakemake -n``)."""
     jobs: dict[int, Job] = {}
     for block in BLOCK.split("\n" + text):
         m = STAMPED.match(block.strip("\n"))
@@ -63,17 +74,17 @@ def parse_log(text: str) -> list[Job]:
         if done := re.match(r"Finished jobid: (\d+)", m[2]):
             if int(done[1]) in jobs:
                 jobs[int(done[1])].end = stamp
-        elif start := re.match(r"(?:local)?(?:rule|checkpoint) (\w+):\n", m[2]):
+        elif start := re.match(r"(?:local)?(rule|checkpoint) (\w+):\n", m[2]):
             fields = dict(re.findall(r"^    (\w+): (.*)$", m[2], flags=re.MULTILINE))
             if "jobid" not in fields:
                 continue
             files = {k: [v.strip() for v in fields[k].split(",")] if k in fields else []
                      for k in ("input", "output")}
             jobs[int(fields["jobid"])] = Job(
-                int(fields["jobid"]), start[1], stamp, threads=int(fields.get("threads", 1)),
+                int(fields["jobid"]), start[2], stamp, threads=int(fields.get("threads", 1)),
                 inputs=files["input"], outputs=files["output"],
-                wildcards=fields.get("wildcards", ""))
-    return [j for j in jobs.values() if j.end is not None]
+                wildcards=fields.get("wildcards", ""), checkpoint=start[1] == "checkpoint")
+    return [j for j in jobs.values() if j.end is not None or not finished]
 
 
 def read_jobs(path: Path) -> list[Job]:
@@ -144,6 +155,40 @@ def simulate(jobs: list[Job], cores: int, tasks: int = 1,
     return now
 
 
+def estimate_pending(pending: list[Job], done: list[Job], workdir: Path,
+                     settings: dict) -> tuple[list[Job], dict[str, float]]:
+    """The jobs of a dry run taken after a partial run, each given an estimated duration,
+    and the calibration used: a DFT job's is ``philicity.resources.dft_seconds`` from its
+    inputs times the median ratio measured / estimated of the finished jobs of its rule
+    (of every finished DFT job where its rule has none; 1 where none finished); another
+    job's the median duration of its rule's finished jobs (1 s where none). Jobids are
+    moved past the finished ones'."""
+    def estimated(j: Job) -> float:
+        wildcards = dict(re.findall(r"(\w+)=([^,]+)", j.wildcards))
+        paths = [p if Path(p).is_absolute() else str(workdir / p) for p in j.inputs]
+        return dft_seconds(j.rule, settings, paths, wildcards)
+
+    def median(values: list[float], default: float) -> float:
+        return statistics.median(values) if values else default
+
+    ratios = defaultdict(list)
+    durations = defaultdict(list)
+    for j in done:
+        durations[j.rule].append(j.seconds)
+        if j.rule in DFT_RULES and (guess := estimated(j)) > 0:
+            ratios[j.rule].append(j.seconds / guess)
+    overall = median([r for v in ratios.values() for r in v], 1.0)
+    scale = {rule: median(ratios[rule], overall) for rule in DFT_RULES}
+    offset = max((j.jobid for j in done), default=0)
+    out = []
+    for j in pending:
+        seconds = (estimated(j) * scale[j.rule] if j.rule in DFT_RULES
+                   else median(durations[j.rule], 1.0))
+        out.append(Job(j.jobid + offset, j.rule, 0.0, seconds, j.threads, j.inputs,
+                       j.outputs, j.wildcards, j.checkpoint))
+    return out, {rule: round(scale[rule], 3) for rule in sorted(ratios)}
+
+
 def workflow_priorities(jobs: list[Job], workdir: Path, settings: dict) -> dict[int, float]:
     """jobid -> the priority the workflow gives it (``philicity.resources.priority``),
     from the run's own input files (paths relative to ``workdir``)."""
@@ -152,6 +197,28 @@ def workflow_priorities(jobs: list[Job], workdir: Path, settings: dict) -> dict[
         wildcards = dict(re.findall(r"(\w+)=([^,]+)", j.wildcards))
         paths = [p if Path(p).is_absolute() else str(workdir / p) for p in j.inputs]
         out[j.jobid] = priority(j.rule, settings, paths, wildcards)
+    return out
+
+
+def project_whole(done: list[Job], pending: list[Job], workdir: Path, settings: dict,
+                  cores: list[int], tasks: int) -> dict[int, float]:
+    """Print (and return, cores -> s) the projected wall time of the finished jobs and
+    the dry run's pending ones together. A pending checkpoint's later jobs are not in a
+    dry run: with any, the projection is a lower bound, and says how many."""
+    more, scale = estimate_pending(pending, done, workdir, settings)
+    checkpoints = sum(j.checkpoint for j in pending)
+    print(f"\npending (dry run): {len(pending)} jobs, estimated "
+          f"{sum(j.seconds * j.threads for j in more) / 60:.1f} core-min; measured / "
+          f"estimated per rule: {scale or 'none finished (1.0)'}")
+    if checkpoints:
+        print(f"{checkpoints} pending checkpoints: the jobs after them are not known yet, "
+              "so the projection below is a lower bound")
+    out = {}
+    print(f"| cores | projected wall of the whole screen (min), DFT jobs on {tasks} rank(s) "
+          "|\n|---:|---:|")
+    for n in cores:
+        out[n] = simulate(done + more, n, tasks)
+        print(f"| {n} | {out[n] / 60:.1f} |")
     return out
 
 
@@ -166,6 +233,10 @@ def main(argv: list[str] | None = None) -> None:
                     help="the run's config (default: the shipped one) for the workflow's "
                          "priorities, read from the run's files")
     ap.add_argument("--preset", default="fast")
+    ap.add_argument("--pending", type=Path, default=None,
+                    help="the output of 'snakemake -n' (same config) taken after a partial "
+                         "run: its jobs are added with estimated durations, calibrated on "
+                         "the run's finished jobs, to project the whole screen")
     args = ap.parse_args(argv)
     log = args.log or max(Path(".snakemake/log").glob("*.snakemake.log"))
     text = log.read_text()
@@ -193,6 +264,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\non {run_cores} cores under the workflow's priorities (resources.priority): "
           f"{simulate(jobs, run_cores, priority=prio) / 60:.1f} min; every job priority 0 "
           f"(ties in jobid order): {simulate(jobs, run_cores, priority={}) / 60:.1f} min")
+    if args.pending:
+        project_whole(jobs, parse_log(args.pending.read_text(), finished=False),
+                      log.resolve().parents[2], settings, args.cores, args.tasks)
     own = simulate(jobs, run_cores)
     print(f"measured_wall_s={measured:.0f} projected_wall_s={own:.0f} "
           f"ratio={own / measured if measured else float('nan'):.2f}")

@@ -73,17 +73,22 @@ def _job(stamp: str, rule: str, jobid: int, inputs: str, outputs: str) -> str:
             f"    jobid: {jobid}\n    resources: tmpdir=/tmp\n")
 
 
+# a bulk (10:00-10:10) and a clean slab from it (10:10-10:15), finished on one core
+BULK_AND_SLAB = (
+    "Provided cores: 1\n"
+    + _job("Fri Nov 27 10:00:00 2026", "compute_bulk", 1, "Na.cif", "bulk.json")
+    + "[Fri Nov 27 10:10:00 2026]\nFinished jobid: 1 (Rule: compute_bulk)\n"
+    + _job("Fri Nov 27 10:10:00 2026", "relax_clean_slab", 2, "bulk.json", "c1.json")
+    + "[Fri Nov 27 10:15:00 2026]\nFinished jobid: 2 (Rule: relax_clean_slab)\n")
+
+
 def test_screen_cost_replays_a_log_on_n_cores_by_hand(tmp_path, capsys):
     """A bulk (600 s) feeds two clean slabs (300 s each) that feed the tables (60 s), run
     on 1 core: 1260 s measured. On 2 cores the slabs overlap: 960 s; with the DFT jobs on
     2 ranks each (2^0.6 = 1.516 times faster, one at a time): 396 + 198 + 198 + 60 s."""
     log = tmp_path / "run.snakemake.log"
     log.write_text(
-        "Provided cores: 1\n"
-        + _job("Fri Nov 27 10:00:00 2026", "compute_bulk", 1, "Na.cif", "bulk.json")
-        + "[Fri Nov 27 10:10:00 2026]\nFinished jobid: 1 (Rule: compute_bulk)\n"
-        + _job("Fri Nov 27 10:10:00 2026", "relax_clean_slab", 2, "bulk.json", "c1.json")
-        + "[Fri Nov 27 10:15:00 2026]\nFinished jobid: 2 (Rule: relax_clean_slab)\n"
+        BULK_AND_SLAB
         + _job("Fri Nov 27 10:15:00 2026", "relax_clean_slab", 3, "bulk.json", "c2.json")
         + "[Fri Nov 27 10:20:00 2026]\nFinished jobid: 3 (Rule: relax_clean_slab)\n"
         + _job("Fri Nov 27 10:20:00 2026", "report_metal", 4, "c1.json, c2.json", "r.csv")
@@ -97,6 +102,35 @@ def test_screen_cost_replays_a_log_on_n_cores_by_hand(tmp_path, capsys):
     screen_cost.main(["--log", str(log), "--cores", "2", "64"])
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last == "measured_wall_s=1260 projected_wall_s=1260 ratio=1.00"
+
+
+def test_screen_cost_projects_a_partial_run_with_its_dry_run(tmp_path, capsys):
+    """A partial run: the bulk (600 s) and one clean slab (300 s) finished. The dry run
+    after it lists the second clean slab, the tables (a rule with no finished job: 1 s)
+    and a checkpoint. The second slab's estimate is calibrated on the first (same size,
+    so 300 s); the tables take 1 s. Whole screen on 1 core: 600 + 300 + 300 + 1 + 1 s; on
+    2 cores the slabs overlap: 600 + 300 + 1 (the checkpoint beside a slab)."""
+    log = tmp_path / "run.snakemake.log"
+    log.write_text(BULK_AND_SLAB)
+    dry = tmp_path / "dry_run.txt"
+    dry.write_text(
+        _job("Fri Nov 27 11:00:00 2026", "relax_clean_slab", 1, "bulk.json", "c2.json")
+        + _job("Fri Nov 27 11:00:00 2026", "report_metal", 2, "c1.json, c2.json", "r.csv")
+        + _job("Fri Nov 27 11:00:00 2026", "find_sites", 3, "bulk.json", "s.json")
+        .replace("rule find_sites", "checkpoint find_sites"))
+    done = screen_cost.read_jobs(log)
+    pending = screen_cost.parse_log(dry.read_text(), finished=False)
+    assert [j.checkpoint for j in pending] == [False, False, True]
+    _, settings = screen_cost.cfg.load(Path(screen_cost.__file__).parents[1]
+                                       / "config/config.yaml", "fast")
+    more, scale = screen_cost.estimate_pending(pending, done, tmp_path, settings)
+    assert [j.seconds for j in more] == pytest.approx([300.0, 1.0, 1.0])
+    assert [j.jobid for j in more] == [3, 4, 5] and scale["relax_clean_slab"] > 0
+    whole = screen_cost.project_whole(done, pending, tmp_path, settings, [1, 2], 1)
+    assert whole == pytest.approx({1: 1202.0, 2: 901.0})
+    screen_cost.main(["--log", str(log), "--cores", "2", "--pending", str(dry)])
+    out = capsys.readouterr().out
+    assert "1 pending checkpoints" in out and "| 2 | 15.0 |" in out
 
 
 def test_screen_cost_schedules_by_priority_or_by_the_longest_path():
