@@ -24,6 +24,7 @@ Prints the measured wall time and core-minutes per rule, the projected wall time
     python benchmarks/screen_cost.py                       # the latest log under .snakemake/log
     python benchmarks/screen_cost.py --log X.log --cores 2 16 64 256 --tasks 4
     snakemake -n > pending.txt; python benchmarks/screen_cost.py --pending pending.txt
+    python benchmarks/screen_cost.py --log X.log --cut 0.5   # check --pending on a whole run
 """
 
 from __future__ import annotations
@@ -161,8 +162,7 @@ def estimate_pending(pending: list[Job], done: list[Job], workdir: Path,
     and the calibration used: a DFT job's is ``philicity.resources.dft_seconds`` from its
     inputs times the median ratio measured / estimated of the finished jobs of its rule
     (of every finished DFT job where its rule has none; 1 where none finished); another
-    job's the median duration of its rule's finished jobs (1 s where none). Jobids are
-    moved past the finished ones'."""
+    job's the median duration of its rule's finished jobs (1 s where none). """
     def estimated(j: Job) -> float:
         wildcards = dict(re.findall(r"(\w+)=([^,]+)", j.wildcards))
         paths = [p if Path(p).is_absolute() else str(workdir / p) for p in j.inputs]
@@ -178,13 +178,12 @@ def estimate_pending(pending: list[Job], done: list[Job], workdir: Path,
         if j.rule in DFT_RULES and (guess := estimated(j)) > 0:
             ratios[j.rule].append(j.seconds / guess)
     overall = median([r for v in ratios.values() for r in v], 1.0)
-    scale = {rule: median(ratios[rule], overall) for rule in DFT_RULES}
-    offset = max((j.jobid for j in done), default=0)
+    scale = {rule: median(ratios.get(rule, []), overall) for rule in DFT_RULES}
     out = []
     for j in pending:
         seconds = (estimated(j) * scale[j.rule] if j.rule in DFT_RULES
                    else median(durations[j.rule], 1.0))
-        out.append(Job(j.jobid + offset, j.rule, 0.0, seconds, j.threads, j.inputs,
+        out.append(Job(j.jobid, j.rule, 0.0, seconds, j.threads, j.inputs,
                        j.outputs, j.wildcards, j.checkpoint))
     return out, {rule: round(scale[rule], 3) for rule in sorted(ratios)}
 
@@ -202,12 +201,14 @@ def workflow_priorities(jobs: list[Job], workdir: Path, settings: dict) -> dict[
 
 def project_whole(done: list[Job], pending: list[Job], workdir: Path, settings: dict,
                   cores: list[int], tasks: int) -> dict[int, float]:
-    """Print (and return, cores -> s) the projected wall time of the finished jobs and
-    the dry run's pending ones together. A pending checkpoint's later jobs are not in a
-    dry run: with any, the projection is a lower bound, and says how many."""
+    """Print (and return, cores -> s) the projected wall time of the whole screen: the
+    finished jobs replayed, then the dry run's pending ones (which wait only for each
+    other: the finished ones are done), so nothing of the one overlaps the other. A
+    pending checkpoint's later jobs are not in a dry run: with any, the projection is a
+    lower bound, and says how many."""
     more, scale = estimate_pending(pending, done, workdir, settings)
     checkpoints = sum(j.checkpoint for j in pending)
-    print(f"\npending (dry run): {len(pending)} jobs, estimated "
+    print(f"\npending: {len(pending)} jobs, estimated "
           f"{sum(j.seconds * j.threads for j in more) / 60:.1f} core-min; measured / "
           f"estimated per rule: {scale or 'none finished (1.0)'}")
     if checkpoints:
@@ -217,7 +218,7 @@ def project_whole(done: list[Job], pending: list[Job], workdir: Path, settings: 
     print(f"| cores | projected wall of the whole screen (min), DFT jobs on {tasks} rank(s) "
           "|\n|---:|---:|")
     for n in cores:
-        out[n] = simulate(done + more, n, tasks)
+        out[n] = simulate(done, n, tasks) + simulate(more, n, tasks)
         print(f"| {n} | {out[n] / 60:.1f} |")
     return out
 
@@ -237,6 +238,9 @@ def main(argv: list[str] | None = None) -> None:
                     help="the output of 'snakemake -n' (same config) taken after a partial "
                          "run: its jobs are added with estimated durations, calibrated on "
                          "the run's finished jobs, to project the whole screen")
+    ap.add_argument("--cut", type=float, default=None,
+                    help="check --pending on a finished run: the jobs not finished at this "
+                         "fraction of its wall time are projected as if pending")
     args = ap.parse_args(argv)
     log = args.log or max(Path(".snakemake/log").glob("*.snakemake.log"))
     text = log.read_text()
@@ -266,6 +270,14 @@ def main(argv: list[str] | None = None) -> None:
           f"(ties in jobid order): {simulate(jobs, run_cores, priority={}) / 60:.1f} min")
     if args.pending:
         project_whole(jobs, parse_log(args.pending.read_text(), finished=False),
+                      log.resolve().parents[2], settings, args.cores, args.tasks)
+    if args.cut is not None:
+        cut = min(j.start for j in jobs) + args.cut * measured
+        print(f"\ncut at {args.cut:.2f} of the run: {sum(j.end <= cut for j in jobs)} "
+              "jobs finished, the rest projected as pending")
+        project_whole([j for j in jobs if j.end <= cut],
+                      [Job(j.jobid, j.rule, 0.0, None, j.threads, j.inputs, j.outputs,
+                           j.wildcards, j.checkpoint) for j in jobs if j.end > cut],
                       log.resolve().parents[2], settings, args.cores, args.tasks)
     own = simulate(jobs, run_cores)
     print(f"measured_wall_s={measured:.0f} projected_wall_s={own:.0f} "

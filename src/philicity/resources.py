@@ -30,6 +30,9 @@ Cost model (rough, on purpose; calibrate with ``parallel.time_scale``):
   10 s * (box / 10 A)^3 * (ecut / 300)^1.5 (measured: Na, 10 A box, 3.7 s).
 * Interfaces under ``interface.stage: dft_at_ml`` (read from ``scan.json``): no DFT
   relaxation; the separated parts cost five single points and three ML relaxations.
+* Charge-density differences: two single points at the best site (slab and adatom
+  alone), and three per interface unless its records say ``dft_at_ml`` (then its
+  densities are all read: none).
 * A relaxation is budgeted ``1 + 0.7 * steps / 2`` single points: an ionic step costs
   about 0.7 of the first SCF (it starts from the previous wave functions) and half the
   allowed steps are planned for; a relaxation stopped at the limit resumes from its
@@ -163,6 +166,26 @@ def _slab(paths: Iterable[str], wildcards: Mapping, settings: Mapping,
     return n + adatom, n_e
 
 
+def _charge_transfer_s(paths: list[str], settings: Mapping) -> float:
+    """A coating's charge-density differences: at the best site the slab and the adatom
+    alone (the whole system's density is read from the site's relaxation), two single
+    points; per interface its three parts, unless its gathered records say
+    ``dft_at_ml``, where all three densities are read (the scan's and W_sep's single
+    points). With no inputs known, both parts as budgeted for ``dft_relaxed``."""
+    calc, iface = settings["calculator"], settings["interface"]
+    site = 2 * single_point_s(settings["slab"]["max_atoms"] + 1, calc)
+    if not paths:
+        return site + 3 * single_point_s(iface["max_atoms"], calc)
+    summary = next((Path(p) for p in paths if "/interfaces/" in p), None)
+    total = site if any("/adsorption/" in p for p in paths) else 0.0
+    if summary is not None:
+        records = [_read_json(Path(r)) or {}
+                   for r in (_read_json(summary) or {}).get("adhesion", [])]
+        if not records or any(r.get("interface_stage") != "dft_at_ml" for r in records):
+            total += 3 * single_point_s(iface["max_atoms"], calc)
+    return total
+
+
 def dft_seconds(rule: str, settings: Mapping, paths: Iterable[str] = (),
                 wildcards: Mapping | None = None) -> float:
     """Estimated one-core wall time (s) of one job of ``rule``, before the safety factor.
@@ -211,10 +234,8 @@ def dft_seconds(rule: str, settings: Mapping, paths: Iterable[str] = (),
         n, n_e = _slab(paths, wildcards, settings, adatom=True)
         return relaxation_s(n, settings, n_e)
     iface = settings["interface"]
-    if rule == "charge_transfer":  # the two parts of a site and of each interface (the
-        # whole system's density is read); bounded as three single points of each
-        return 3 * (single_point_s(settings["slab"]["max_atoms"] + 1, calc)
-                    + single_point_s(iface["max_atoms"], calc))
+    if rule == "charge_transfer":
+        return _charge_transfer_s(paths, settings)
     if rule == "scan_interface":
         return iface["registry_grid"] ** 2 * (single_point_s(iface["max_atoms"], calc) + 60.0)
     scan = _read_json(_find(paths, "scan.json")) or {}

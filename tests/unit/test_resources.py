@@ -85,6 +85,32 @@ def test_interfaces_at_ml_geometries_ask_for_single_points_only(tmp_path, fast):
         resources.dft_seconds("compute_adhesion", settings, [scans["dft_at_ml"]]))
 
 
+def test_charge_density_differences_cost_what_they_compute(tmp_path, fast):
+    """Two single points at the site (slab and adatom alone); an interface's three parts
+    only where it was not computed at ML geometries (then its densities are read)."""
+    settings, _ = fast
+    calc, n_slab, n_iface = (settings["calculator"], settings["slab"]["max_atoms"] + 1,
+                             settings["interface"]["max_atoms"])
+    site, part = resources.single_point_s(n_slab, calc), resources.single_point_s(n_iface,
+                                                                                  calc)
+    sites = tmp_path / "adsorption" / "summaries" / "Ag" / "Na-100.json"
+    summaries = {}
+    for stage in ("dft_at_ml", "dft_relaxed"):
+        record = tmp_path / stage / "record.json"
+        record.parent.mkdir()
+        record.write_text(json.dumps({"interface_stage": stage}))
+        summaries[stage] = tmp_path / "interfaces" / "summaries" / stage / "Na-100.json"
+        summaries[stage].parent.mkdir(parents=True)
+        summaries[stage].write_text(json.dumps({"adhesion": [str(record)]}))
+    cost = lambda *paths: resources.dft_seconds(  # noqa: E731
+        "charge_transfer", settings, [str(p) for p in paths])
+    assert cost(sites) == pytest.approx(2 * site)
+    assert cost(sites, summaries["dft_at_ml"]) == pytest.approx(2 * site)
+    assert cost(sites, summaries["dft_relaxed"]) == pytest.approx(2 * site + 3 * part)
+    assert cost(summaries["dft_relaxed"]) == pytest.approx(3 * part)
+    assert cost() == pytest.approx(2 * site + 3 * part)  # nothing known: the budget
+
+
 def test_reaction_phases_ask_for_their_own_k_mesh_and_cutoff(root, fast):
     """compute_phase runs at the ``reactions`` k-mesh and cut-off: a denser one asks for
     more time and memory; the anode's bulk reference (compute_bulk) does not change."""
