@@ -154,16 +154,21 @@ def registries_for_dft(ml_energies: dict, window_eV: float,
     """The interface registries (keys of ``ml_energies``, eV after ML relaxation) that get
     a DFT single point: those within ``window_eV`` of the ML-lowest, once per ML energy
     (registries within ``same_eV`` of one already taken are equivalent by symmetry or
-    relaxed into the same minimum). Returns them in their input order, and the reason
+    relaxed into the same minimum; of such twins the first in input order is taken, so
+    float noise does not choose). Returns them in their input order, and the reason
     each other registry is skipped."""
     taken: list = []
     skipped: dict = {}
     lowest = min(ml_energies.values())
+    order = list(ml_energies)
     for key, energy in sorted(ml_energies.items(), key=lambda kv: kv[1]):
         if energy - lowest > window_eV:
             skipped[key] = "outside the ML window"
         elif twin := next((t for t in taken if abs(ml_energies[t] - energy) <= same_eV),
                           None):
+            if order.index(key) < order.index(twin):  # of twins, the first in input order
+                taken[taken.index(twin)] = key
+                key, twin = twin, key
             skipped[key] = f"the ML energy of registry {list(twin)}"
         else:
             taken.append(key)

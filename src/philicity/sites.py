@@ -58,9 +58,10 @@ def find_sites(
     )
     kept: dict[str, list[np.ndarray]] = {k: [] for k in SITE_KINDS}
     seen: list[np.ndarray] = []
+    ops = _surface_operations(structure) if symm_reduce else []
     for label in SITE_KINDS:
-        for coords in found.get(label, []):
-            xy = np.asarray(coords[:2], dtype=float)
+        for xy in sorted((canonical_xy(structure, ops, c) for c in found.get(label, [])),
+                         key=lambda xy: tuple(np.round(xy, 3))):
             kind = classify_site(slab, xy)
             if kind is None or kind not in kinds:
                 continue
@@ -77,6 +78,32 @@ def find_sites(
     # round robin over kinds, so a cap on the number of sites keeps every kind
     longest = max(len(v) for v in named.values())
     return [named[k][i] for i in range(longest) for k in SITE_KINDS if i < len(named[k])]
+
+
+def _surface_operations(structure) -> list:
+    """The slab's symmetry operations (fractional), as pymatgen's site finder reduces
+    with them (SpacegroupAnalyzer, symprec 0.1)."""
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    return SpacegroupAnalyzer(structure, 0.1).get_symmetry_operations()
+
+
+def canonical_xy(structure, ops: list, coords) -> np.ndarray:
+    """The lateral position (x, y, angstrom) of a site at cartesian ``coords`` that comes
+    first, by fractional (x, y), among its images under ``ops`` on the same face: the
+    same point whichever of the equivalent sites the finder returned, so that site names
+    and starting geometries do not depend on the order of a library's enumeration."""
+    frac = structure.lattice.get_fractional_coords(coords)
+    best = np.mod(frac, 1.0)
+    for op in ops:
+        image = op.operate(frac)
+        if abs(image[2] - frac[2]) > 1e-3:
+            continue  # the other face
+        image = np.mod(image, 1.0)
+        image[np.isclose(image, 1.0, atol=1e-6)] = 0.0
+        if tuple(np.round(image[:2], 4)) < tuple(np.round(best[:2], 4)):
+            best = image
+    return structure.lattice.get_cartesian_coords(best)[:2]
 
 
 def site_label(slab: Atoms, kind: str, xy, depth_A: float = 1.0) -> str:

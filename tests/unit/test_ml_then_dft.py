@@ -82,3 +82,7 @@ def test_registries_for_dft_within_the_window_once_per_ml_energy():
     assert skipped == {(0.0, 0.0): "outside the ML window",
                        (0.5, 0.5): "the ML energy of registry [0.0, 0.5]"}
     assert ml_then_dft.registries_for_dft(ml, 1.0)[0] == [(0.0, 0.0), (0.5, 0.0), (0.0, 0.5)]
+    # twins whose float noise orders them the other way: the first in input order is taken
+    twins = {(0.0, 0.5): -33.7166, (0.5, 0.5): -33.7170}
+    assert ml_then_dft.registries_for_dft(twins, 0.1) == (
+        [(0.0, 0.5)], {(0.5, 0.5): "the ML energy of registry [0.0, 0.5]"})

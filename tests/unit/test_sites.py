@@ -54,3 +54,22 @@ def test_lateral_distances_minimum_image():
     cell = np.diag([4.0, 4.0, 10.0])
     d = sites.lateral_distances(cell, np.array([[3.9, 0.0, 0.0]]), np.array([0.1, 0.0]))
     assert d[0] == pytest.approx(0.2)
+
+
+def test_equivalent_sites_get_one_canonical_position_and_name(ag100):
+    """Every hollow of Ag(100) 2x2 is the same site: whichever one a finder returns, its
+    canonical position is the same, so site names and starting geometries do not depend
+    on a library's enumeration order."""
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    structure = AseAtomsAdaptor.get_structure(ag100)
+    ops = sites._surface_operations(structure)
+    every = sites.find_sites(ag100, symm_reduce=0.0)
+    z = ag100.positions[:, 2].max()
+    hollows = [np.array([*s["xy"], z]) for s in every if s["kind"] == "hollow"]
+    assert len(hollows) == 4
+    canonical = [sites.canonical_xy(structure, ops, h) for h in hollows]
+    assert all(np.allclose(c, canonical[0], atol=1e-6) for c in canonical)
+    reduced = sites.find_sites(ag100)
+    hollow = next(s for s in reduced if s["kind"] == "hollow")
+    assert np.allclose(hollow["xy"], canonical[0], atol=1e-6) and hollow["name"] == "hollow0"

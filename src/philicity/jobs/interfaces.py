@@ -174,7 +174,10 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
     if not ok:
         rec.update(status="failed", reason="no registry converged (SCF)")
     else:
-        chosen = min(ok, key=lambda p: p["energy_eV"])
+        # the lowest; among registries within 0.1 meV of it (equivalent by symmetry),
+        # the first on the grid, so that float noise does not pick the label
+        lowest = min(p["energy_eV"] for p in ok)
+        chosen = next(p for p in ok if p["energy_eV"] <= lowest + 1e-4)
         best_atoms = geometry[tuple(chosen["offset"])]
         rec.update(status="ok", registry=chosen["offset"], energy_eV=chosen["energy_eV"],
                    scf_converged=chosen["scf_converged"], atoms=jsonio.encode(best_atoms))
