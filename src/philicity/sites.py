@@ -41,8 +41,11 @@ def find_sites(
     ...]`` (angstrom; ``label``: :func:`site_label`),
     ordered ontop0, bridge0, hollow0, ontop1, ... Candidates come from pymatgen's
     ``AdsorbateSiteFinder`` (with ``no_obtuse_hollow=False``, which keeps the
-    four-fold hollow of square lattices), are relabelled by :func:`classify_site`,
-    and duplicates (same point within 0.1 angstrom) are dropped.
+    four-fold hollow of square lattices), each moved to its canonical image
+    (:func:`canonical_xy`) and numbered within its kind in order of position, so names
+    and starting points do not depend on the finder's enumeration order; they are
+    relabelled by :func:`classify_site`, and duplicates (same point within 0.1 angstrom)
+    are dropped.
     With ``symm_reduce=0`` every site, equivalent or not, is returned.
     """
     from pymatgen.analysis.adsorption import AdsorbateSiteFinder  # 1 s to import
