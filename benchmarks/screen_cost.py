@@ -34,7 +34,7 @@ import heapq
 import re
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -164,9 +164,7 @@ def estimate_pending(pending: list[Job], done: list[Job], workdir: Path,
     (of every finished DFT job where its rule has none; 1 where none finished); another
     job's the median duration of its rule's finished jobs (1 s where none). """
     def estimated(j: Job) -> float:
-        wildcards = dict(re.findall(r"(\w+)=([^,]+)", j.wildcards))
-        paths = [p if Path(p).is_absolute() else str(workdir / p) for p in j.inputs]
-        return dft_seconds(j.rule, settings, paths, wildcards)
+        return dft_seconds(j.rule, settings, *job_inputs(j, workdir))
 
     def median(values: list[float], default: float) -> float:
         return statistics.median(values) if values else default
@@ -183,20 +181,20 @@ def estimate_pending(pending: list[Job], done: list[Job], workdir: Path,
     for j in pending:
         seconds = (estimated(j) * scale[j.rule] if j.rule in DFT_RULES
                    else median(durations[j.rule], 1.0))
-        out.append(Job(j.jobid, j.rule, 0.0, seconds, j.threads, j.inputs,
-                       j.outputs, j.wildcards, j.checkpoint))
+        out.append(replace(j, start=0.0, end=seconds))
     return out, {rule: round(scale[rule], 3) for rule in sorted(ratios)}
+
+
+def job_inputs(job: Job, workdir: Path) -> tuple[list[str], dict[str, str]]:
+    """A logged job's input paths (relative ones under ``workdir``) and wildcards."""
+    return ([p if Path(p).is_absolute() else str(workdir / p) for p in job.inputs],
+            dict(re.findall(r"(\w+)=([^,]+)", job.wildcards)))
 
 
 def workflow_priorities(jobs: list[Job], workdir: Path, settings: dict) -> dict[int, float]:
     """jobid -> the priority the workflow gives it (``philicity.resources.priority``),
     from the run's own input files (paths relative to ``workdir``)."""
-    out = {}
-    for j in jobs:
-        wildcards = dict(re.findall(r"(\w+)=([^,]+)", j.wildcards))
-        paths = [p if Path(p).is_absolute() else str(workdir / p) for p in j.inputs]
-        out[j.jobid] = priority(j.rule, settings, paths, wildcards)
-    return out
+    return {j.jobid: priority(j.rule, settings, *job_inputs(j, workdir)) for j in jobs}
 
 
 def project_whole(done: list[Job], pending: list[Job], workdir: Path, settings: dict,
@@ -275,9 +273,7 @@ def main(argv: list[str] | None = None) -> None:
         cut = min(j.start for j in jobs) + args.cut * measured
         print(f"\ncut at {args.cut:.2f} of the run: {sum(j.end <= cut for j in jobs)} "
               "jobs finished, the rest projected as pending")
-        project_whole([j for j in jobs if j.end <= cut],
-                      [Job(j.jobid, j.rule, 0.0, None, j.threads, j.inputs, j.outputs,
-                           j.wildcards, j.checkpoint) for j in jobs if j.end > cut],
+        project_whole([j for j in jobs if j.end <= cut], [j for j in jobs if j.end > cut],
                       log.resolve().parents[2], settings, args.cores, args.tasks)
     own = simulate(jobs, run_cores)
     print(f"measured_wall_s={measured:.0f} projected_wall_s={own:.0f} "

@@ -319,12 +319,13 @@ def main(argv: list[str] | None = None) -> None:
                 args.preset, args.dispersion):
             rows.append({**case, **earlier})  # a row of an earlier run, same settings
             continue
-        kept = case_tables(home or workdir, case)
+        home = home or workdir
+        kept = case_tables(home, case)
         run = json.loads((kept / "run.json").read_text()) if (kept / "run.json").exists() \
             else {"version": "", "preset": args.preset, "dispersion": args.dispersion}
         mine = ours(case, kept)
         cost = (round(mine.pop("core_s", 0.0) / 3600.0, 3) if case["quantity"] == "E_react"
-                else cost_core_h((home or workdir) / "results", case["coating"]))
+                else cost_core_h(home / "results", case["coating"]))
         rows.append({**case, **mine, "version": run["version"], "cost_core_h": cost,
                      "preset": run["preset"], "dispersion": run["dispersion"]})
     if args.dry_run:

@@ -172,17 +172,18 @@ def _charge_transfer_s(paths: list[str], settings: Mapping) -> float:
     points; per interface its three parts, unless its gathered records say
     ``dft_at_ml``, where all three densities are read (the scan's and W_sep's single
     points). With no inputs known, both parts as budgeted for ``dft_relaxed``."""
-    calc, iface = settings["calculator"], settings["interface"]
+    calc = settings["calculator"]
     site = 2 * single_point_s(settings["slab"]["max_atoms"] + 1, calc)
+    interface = 3 * single_point_s(settings["interface"]["max_atoms"], calc)
     if not paths:
-        return site + 3 * single_point_s(iface["max_atoms"], calc)
+        return site + interface
     summary = next((Path(p) for p in paths if "/interfaces/" in p), None)
     total = site if any("/adsorption/" in p for p in paths) else 0.0
     if summary is not None:
         records = [_read_json(Path(r)) or {}
                    for r in (_read_json(summary) or {}).get("adhesion", [])]
         if not records or any(r.get("interface_stage") != "dft_at_ml" for r in records):
-            total += 3 * single_point_s(iface["max_atoms"], calc)
+            total += interface
     return total
 
 

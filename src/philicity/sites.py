@@ -97,15 +97,13 @@ def canonical_xy(structure, ops: list, coords) -> np.ndarray:
     same point whichever of the equivalent sites the finder returned, so that site names
     and starting geometries do not depend on the order of a library's enumeration."""
     frac = structure.lattice.get_fractional_coords(coords)
-    best = np.mod(frac, 1.0)
-    for op in ops:
-        image = op.operate(frac)
-        if abs(image[2] - frac[2]) > 1e-3:
-            continue  # the other face
-        image = np.mod(image, 1.0)
-        image[np.isclose(image, 1.0, atol=1e-6)] = 0.0
-        if tuple(np.round(image[:2], 4)) < tuple(np.round(best[:2], 4)):
-            best = image
+    same_face = [image for image in (op.operate(frac) for op in ops)
+                 if abs(image[2] - frac[2]) <= 1e-3]  # not the images on the other face
+    if not same_face:  # no operations (nothing reduced): the point as found
+        return np.asarray(coords[:2], dtype=float)
+    wrapped = [np.where(np.isclose(np.mod(f, 1.0), 1.0, atol=1e-6), 0.0, np.mod(f, 1.0))
+               for f in same_face]
+    best = min(wrapped, key=lambda f: tuple(np.round(f[:2], 4)))
     return structure.lattice.get_cartesian_coords(best)[:2]
 
 
