@@ -30,6 +30,7 @@ Prints the measured wall time and core-minutes per rule, the projected wall time
 from __future__ import annotations
 
 import argparse
+import gzip
 import heapq
 import re
 import statistics
@@ -88,8 +89,14 @@ def parse_log(text: str, finished: bool = True) -> list[Job]:
     return [j for j in jobs.values() if j.end is not None or not finished]
 
 
+def read_log(path: Path) -> str:
+    """A Snakemake log's text, plain or gzipped (``*.log.gz``, as kept under docs/)."""
+    return gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else \
+        path.read_text()
+
+
 def read_jobs(path: Path) -> list[Job]:
-    return parse_log(path.read_text())
+    return parse_log(read_log(path))
 
 
 def dependencies(jobs: list[Job]) -> dict[int, set[int]]:
@@ -232,6 +239,9 @@ def main(argv: list[str] | None = None) -> None:
                     help="the run's config (default: the shipped one) for the workflow's "
                          "priorities, read from the run's files")
     ap.add_argument("--preset", default="fast")
+    ap.add_argument("--workdir", type=Path, default=None,
+                    help="the run's folder, whose files size the estimates and priorities "
+                         "(default: the log's, two levels above .snakemake/log)")
     ap.add_argument("--pending", type=Path, default=None,
                     help="the output of 'snakemake -n' (same config) taken after a partial "
                          "run: its jobs are added with estimated durations, calibrated on "
@@ -241,8 +251,8 @@ def main(argv: list[str] | None = None) -> None:
                          "fraction of its wall time are projected as if pending")
     args = ap.parse_args(argv)
     log = args.log or max(Path(".snakemake/log").glob("*.snakemake.log"))
-    text = log.read_text()
-    jobs = read_jobs(log)
+    text = read_log(log)
+    jobs = parse_log(text)
     if not jobs:
         raise SystemExit(f"{log}: no finished job")
     provided = re.search(r"Provided cores: (\d+)", text)
@@ -262,19 +272,20 @@ def main(argv: list[str] | None = None) -> None:
         print(f"| {cores} | {simulate(jobs, cores, args.tasks) / 60:.1f} |")
     _, settings = cfg.load(args.config or Path(__file__).parents[1] / "config/config.yaml",
                            args.preset)
-    prio = workflow_priorities(jobs, log.resolve().parents[2], settings)
+    workdir = args.workdir or log.resolve().parents[2]
+    prio = workflow_priorities(jobs, workdir, settings)
     print(f"\non {run_cores} cores under the workflow's priorities (resources.priority): "
           f"{simulate(jobs, run_cores, priority=prio) / 60:.1f} min; every job priority 0 "
           f"(ties in jobid order): {simulate(jobs, run_cores, priority={}) / 60:.1f} min")
     if args.pending:
         project_whole(jobs, parse_log(args.pending.read_text(), finished=False),
-                      log.resolve().parents[2], settings, args.cores, args.tasks)
+                      workdir, settings, args.cores, args.tasks)
     if args.cut is not None:
         cut = min(j.start for j in jobs) + args.cut * measured
         print(f"\ncut at {args.cut:.2f} of the run: {sum(j.end <= cut for j in jobs)} "
               "jobs finished, the rest projected as pending")
         project_whole([j for j in jobs if j.end <= cut], [j for j in jobs if j.end > cut],
-                      log.resolve().parents[2], settings, args.cores, args.tasks)
+                      workdir, settings, args.cores, args.tasks)
     own = simulate(jobs, run_cores)
     print(f"measured_wall_s={measured:.0f} projected_wall_s={own:.0f} "
           f"ratio={own / measured if measured else float('nan'):.2f}")

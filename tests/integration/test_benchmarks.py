@@ -3,6 +3,7 @@ scripts' business, these tests check that they run and print what they promise).
 
 from __future__ import annotations
 
+import gzip
 import re
 import sys
 from pathlib import Path
@@ -102,6 +103,10 @@ def test_screen_cost_replays_a_log_on_n_cores_by_hand(tmp_path, capsys):
     screen_cost.main(["--log", str(log), "--cores", "2", "64"])
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last == "measured_wall_s=1260 projected_wall_s=1260 ratio=1.00"
+    kept = tmp_path / "kept.snakemake.log.gz"  # as a log is kept under docs/
+    kept.write_bytes(gzip.compress(log.read_bytes()))
+    screen_cost.main(["--log", str(kept), "--cores", "2", "--workdir", str(tmp_path)])
+    assert capsys.readouterr().out.strip().splitlines()[-1] == last
 
 
 def test_screen_cost_projects_a_partial_run_with_its_dry_run(tmp_path, capsys):
