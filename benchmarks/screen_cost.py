@@ -39,6 +39,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from bench_common import code_version, write_rows
+
 from philicity import config as cfg
 from philicity.resources import DFT_RULES, RANK_EXPONENT, dft_seconds, priority
 
@@ -246,6 +248,9 @@ def main(argv: list[str] | None = None) -> None:
                     help="the output of 'snakemake -n' (same config) taken after a partial "
                          "run: its jobs are added with estimated durations, calibrated on "
                          "the run's finished jobs, to project the whole screen")
+    ap.add_argument("--csv", type=Path, default=None,
+                    help="also write the numbers printed (per rule, per cores) to this CSV, "
+                         "with the code version that ran the benchmark")
     ap.add_argument("--cut", type=float, default=None,
                     help="check --pending on a finished run: the jobs not finished at this "
                          "fraction of its wall time are projected as if pending")
@@ -264,12 +269,19 @@ def main(argv: list[str] | None = None) -> None:
         per_rule[j.rule][1] += j.seconds * j.threads / 60.0
     print(f"{log}: {len(jobs)} finished jobs on {run_cores} cores, "
           f"measured {measured / 60:.1f} min")
+    rows = [{"what": "measured", "name": "all", "jobs": len(jobs),
+             "core_min": round(sum(j.seconds * j.threads for j in jobs) / 60, 1),
+             "cores": run_cores, "wall_min": round(measured / 60, 1)}]
     print("| rule | jobs | core-min |\n|---|---:|---:|")
     for rule, (n, core_min) in sorted(per_rule.items(), key=lambda kv: -kv[1][1]):
         print(f"| {rule} | {n} | {core_min:.1f} |")
+        rows.append({"what": "rule", "name": rule, "jobs": n, "core_min": round(core_min, 1)})
     print(f"\n| cores | projected wall (min), DFT jobs on {args.tasks} rank(s) |\n|---:|---:|")
     for cores in args.cores:
-        print(f"| {cores} | {simulate(jobs, cores, args.tasks) / 60:.1f} |")
+        wall = simulate(jobs, cores, args.tasks)
+        print(f"| {cores} | {wall / 60:.1f} |")
+        rows.append({"what": "replay", "name": f"tasks={args.tasks}", "jobs": len(jobs),
+                     "cores": cores, "wall_min": round(wall / 60, 1)})
     _, settings = cfg.load(args.config or Path(__file__).parents[1] / "config/config.yaml",
                            args.preset)
     workdir = args.workdir or log.resolve().parents[2]
@@ -278,8 +290,12 @@ def main(argv: list[str] | None = None) -> None:
           f"{simulate(jobs, run_cores, priority=prio) / 60:.1f} min; every job priority 0 "
           f"(ties in jobid order): {simulate(jobs, run_cores, priority={}) / 60:.1f} min")
     if args.pending:
-        project_whole(jobs, parse_log(args.pending.read_text(), finished=False),
-                      workdir, settings, args.cores, args.tasks)
+        pending = parse_log(args.pending.read_text(), finished=False)
+        whole = project_whole(jobs, pending, workdir, settings, args.cores, args.tasks)
+        checkpoints = sum(j.checkpoint for j in pending)
+        rows += [{"what": "whole" + (" (lower bound)" if checkpoints else ""),
+                  "name": f"tasks={args.tasks}", "jobs": len(jobs) + len(pending),
+                  "cores": n, "wall_min": round(w / 60, 1)} for n, w in whole.items()]
     if args.cut is not None:
         cut = min(j.start for j in jobs) + args.cut * measured
         print(f"\ncut at {args.cut:.2f} of the run: {sum(j.end <= cut for j in jobs)} "
@@ -287,9 +303,14 @@ def main(argv: list[str] | None = None) -> None:
         project_whole([j for j in jobs if j.end <= cut], [j for j in jobs if j.end > cut],
                       workdir, settings, args.cores, args.tasks)
     own = simulate(jobs, run_cores)
+    if args.csv:
+        version = code_version()
+        write_rows(args.csv, [{"what": r["what"], "name": r["name"], "jobs": r["jobs"],
+                               "core_min": r.get("core_min", ""), "cores": r.get("cores", ""),
+                               "wall_min": r.get("wall_min", ""), "version": version}
+                              for r in rows])
     print(f"measured_wall_s={measured:.0f} projected_wall_s={own:.0f} "
           f"ratio={own / measured if measured else float('nan'):.2f}")
-
 
 if __name__ == "__main__":
     main()

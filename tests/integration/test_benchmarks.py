@@ -3,6 +3,7 @@ scripts' business, these tests check that they run and print what they promise).
 
 from __future__ import annotations
 
+import csv
 import gzip
 import re
 import sys
@@ -133,9 +134,19 @@ def test_screen_cost_projects_a_partial_run_with_its_dry_run(tmp_path, capsys):
     assert scale["relax_clean_slab"] > 0
     whole = screen_cost.project_whole(done, pending, tmp_path, settings, [1, 2], 1)
     assert whole == pytest.approx({1: 1202.0, 2: 1201.0})
-    screen_cost.main(["--log", str(log), "--cores", "2", "--pending", str(dry)])
+    table = tmp_path / "cost.csv"
+    screen_cost.main(["--log", str(log), "--cores", "2", "--pending", str(dry),
+                      "--csv", str(table)])
     out = capsys.readouterr().out
     assert "1 pending checkpoints" in out and "| 2 | 20.0 |" in out
+    rows = list(csv.DictReader(table.open()))
+    assert [(r["what"], r["name"], r["core_min"], r["cores"], r["wall_min"]) for r in rows] == [
+        ("measured", "all", "15.0", "1", "15.0"),
+        ("rule", "compute_bulk", "10.0", "", ""),
+        ("rule", "relax_clean_slab", "5.0", "", ""),
+        ("replay", "tasks=1", "", "2", "15.0"),
+        ("whole (lower bound)", "tasks=1", "", "2", "20.0")]
+    assert rows[0]["version"] and rows[0]["version"] == rows[-1]["version"]
     # cut at 0.7 of the finished run (10:10:30): the slab projected from the bulk alone
     # (no finished slab to calibrate on: the bulk's ratio): still one slab after the bulk
     screen_cost.main(["--log", str(log), "--cores", "1", "--cut", "0.7"])
