@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from ase.io import jsonio, read
 
+from philicity import config as cfg
 from philicity import jobs, ml_then_dft
 from philicity.files import collect_database, read_json, write_json
 from philicity.relax import relax
@@ -143,9 +144,13 @@ def test_bulk_of_an_anode_whose_check_failed_is_a_failed_record(tmp_path, settin
 
 
 def test_bulk_reference_with_lattice_relaxation(tmp_path, settings, root):
+    """With the settings the workflow gives the bulk stage (no ``relax`` section: the
+    lattice relaxation has its own tolerance, as the production preset sets it)."""
     cif = tmp_path / "Cu.cif"
     shutil.copy(root / "structures/coatings/Cu.cif", cif)
-    settings = {**settings, "bulk": {"relax_lattice": True, "fmax_eV_A": 0.01}}
+    settings = cfg.stage_settings(
+        {**settings, "bulk": {"relax_lattice": True, "fmax_eV_A": 0.01}}, "bulk")
+    assert "relax" not in settings
     rec = jobs.compute_bulk(cif, "Cu", settings, tmp_path / "bulk", tmp_path / "ck/bulk.traj")
     # EMT's Cu lattice constant is 3.59 A (experiment 3.615)
     assert rec["lattice_A"][0] == pytest.approx(3.59, abs=0.01)
@@ -388,6 +393,27 @@ def test_staged_strategy_relaxes_only_the_top_k_with_the_expensive_calculator(su
                                  0, "Ag", settings,
                                  ml, tmp / "pre2" / "prescreen.json", tmp / "ck" / "ml")
     assert [i["ml_wall_s"] for i in again["sites"]] == [i["ml_wall_s"] for i in pre["sites"]]
+
+
+def test_an_atom_whose_scf_never_converges_is_a_failed_record_after_its_retries(
+        tmp_path, settings, monkeypatch):
+    """The isolated atom (every E_b's reference) is retried with safer settings like any
+    single point; if no try converges its record says so, so the ranking names the atom
+    instead of reporting every site as unusable."""
+    from philicity.relax import Outcome
+
+    tries = []
+
+    def failing(atoms, calc, forces=True):
+        tries.append(calc)
+        return Outcome(atoms, None, None, scf_converged=False, error="not converged")
+
+    monkeypatch.setattr(jobs.bulk, "single_point", failing)
+    settings["calculator"]["scf_retries"] = 2
+    rec = jobs.compute_atom("Na", settings, tmp_path / "atom")
+    assert len(tries) == 3 and len(rec["scf_tries"]) == 3
+    assert rec["status"] == "failed" and rec["reason"] == "Na atom SCF did not converge"
+    assert read_json(tmp_path / "atom/record.json")["status"] == "failed"
 
 
 def test_scf_retry_stops_at_the_first_converged_try(settings):

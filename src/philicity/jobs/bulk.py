@@ -7,7 +7,7 @@ from pathlib import Path
 
 from philicity import calculators, energetics, reactions, structures
 from philicity.files import read_json
-from philicity.jobs.dft import bulk_single_point, relax_structure
+from philicity.jobs.dft import bulk_single_point, relax_structure, with_scf_retries
 from philicity.jobs.mpi import write_json
 from philicity.jobs.records import (
     AtomRecord,
@@ -53,16 +53,20 @@ def check_candidate(cif: str | Path, name: str, settings: dict, out_json: str | 
 
 
 def compute_atom(metal: str, settings: dict, outdir: str | Path) -> AtomRecord:
-    """Isolated spin-polarized atom in a box: the literature's E_b reference."""
+    """Isolated spin-polarized atom in a box: the literature's E_b reference (SCF retried;
+    a failed record, not an energy, if no try converges)."""
     outdir = ensure_dir(outdir)
     atoms = structures.isolated_atom(metal, settings["calculator"]["atom_box_A"])
-    calc = calculators.make_calculator(settings["calculator"], "atom", txt=outdir / "calc.txt",
-                                       single_point=True)
-    outcome = single_point(atoms, calc, forces=False)
+    outcome = with_scf_retries(lambda calc_settings, _: single_point(
+        atoms, calculators.make_calculator(calc_settings, "atom", txt=outdir / "calc.txt",
+                                           single_point=True), forces=False),
+        settings, None)
     rec = record("atom", outcome, settings, metal=metal,
                  magmom=float(outcome.atoms.calc.get_magnetic_moment())
                  if outcome.energy_eV is not None and settings["calculator"]["name"] == "gpaw"
                  else None)
+    if outcome.energy_eV is None:
+        rec.update(status="failed", reason=f"{metal} atom SCF did not converge")
     return finish(outdir, rec, outcome.atoms)
 
 
@@ -87,8 +91,12 @@ def _bulk_energy(atoms, settings: dict, outdir: Path, checkpoint: str | Path | N
     ``bulk.relax_lattice``; ``fields`` go into the record."""
     checkpoint = checkpoint or outdir / "bulk.traj"
     if settings["bulk"]["relax_lattice"]:
-        outcome = relax_structure(atoms, settings, None, outdir, checkpoint, kind="bulk",
-                                  fmax_eV_A=settings["bulk"]["fmax_eV_A"], cell=True)
+        # the bulk stages do not depend on the slabs' ``relax`` section (not in their
+        # settings): the lattice has its own tolerance, and resources budgets 100 steps
+        lattice = {"optimizer": "BFGS", "fmax_eV_A": settings["bulk"]["fmax_eV_A"],
+                   "steps": 100}
+        outcome = relax_structure(atoms, {**settings, "relax": lattice}, None, outdir,
+                                  checkpoint, kind="bulk", cell=True)
     else:
         outcome = bulk_single_point(atoms, settings, None, outdir / "calc.txt")
     e_atom = (energetics.energy_per_atom(outcome.energy_eV, len(atoms))

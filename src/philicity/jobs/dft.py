@@ -116,10 +116,12 @@ def save_wavefunctions(calc, path: Path) -> str:
 
 def bulk_single_point(atoms: Atoms, settings: dict, options: dict | None,
                       txt: str | Path) -> Outcome:
-    """Energy of a bulk cell as it is (no forces), with the candidate's calculator."""
+    """Energy of a bulk cell as it is (no forces), with the candidate's calculator (SCF
+    retried)."""
     apply_magmoms(atoms, options)
-    return single_point(atoms, calculators.make_calculator(
-        calc_settings(settings, options), "bulk", txt=txt, single_point=True), forces=False)
+    return with_scf_retries(lambda cs, _: single_point(
+        atoms, calculators.make_calculator(cs, "bulk", txt=txt, single_point=True),
+        forces=False), settings, options)
 
 
 def slab_single_point(atoms: Atoms, settings: dict, options: dict | None,
