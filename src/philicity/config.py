@@ -254,6 +254,12 @@ def validate_candidate(options: dict, where: str, schema: dict | None = None) ->
     return options
 
 
+def candidate_keys() -> list[str]:
+    """The keys a candidate's options (a sidecar, a ``candidates`` entry) may hold: the
+    schema's candidate definition's."""
+    return sorted(_shipped_schema()["$defs"]["candidate"]["properties"])
+
+
 def candidate_options(name: str, sidecar: dict, config: dict) -> dict:
     """Options of one candidate: config defaults < sidecar X.yaml < config ``candidates``."""
     opts = {"miller": config["default_miller"], "termination": config["termination"],

@@ -22,7 +22,6 @@ from pymatgen.io.cif import CifParser
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 ALKALI = frozenset({"Li", "Na", "K", "Rb", "Cs"})
-SIDECAR_KEYS = {"miller", "termination", "magmoms", "note"}
 MIN_DISTANCE_A = 0.7  # two atoms closer than this (angstrom) mean a broken CIF
 
 
@@ -103,7 +102,7 @@ def _pymatgen_said(caught: list) -> str:
 def read_sidecar(cif_path: str | Path) -> dict:
     """Read the optional ``X.yaml`` beside ``X.cif``, checked against the schema's
     candidate definition; an empty dict when there is none."""
-    from philicity.config import ConfigError, validate_candidate
+    from philicity.config import ConfigError, candidate_keys, validate_candidate
 
     sidecar = Path(cif_path).with_suffix(".yaml")
     if not sidecar.is_file():
@@ -114,10 +113,10 @@ def read_sidecar(cif_path: str | Path) -> dict:
         raise CandidateError(sidecar, f"not valid YAML ({exc})") from exc
     if not isinstance(data, dict):
         raise CandidateError(sidecar, "must be a mapping of options")
-    unknown = set(data) - SIDECAR_KEYS
+    unknown = set(data) - set(candidate_keys())
     if unknown:
         raise CandidateError(
-            sidecar, f"unknown keys {sorted(unknown)}; allowed: {sorted(SIDECAR_KEYS)}"
+            sidecar, f"unknown keys {sorted(unknown)}; allowed: {candidate_keys()}"
         )
     try:
         validate_candidate(data, str(sidecar))

@@ -57,8 +57,13 @@ def test_sidecar(tmp_path):
     (tmp_path / "X.yaml").write_text("miller: [[1, 0, 0]]\n")
     assert structures.read_sidecar(cif) == {"miller": [[1, 0, 0]]}
     (tmp_path / "X.yaml").write_text("milller: [[1, 0, 0]]\n")
-    with pytest.raises(structures.CandidateError, match="unknown keys"):
+    with pytest.raises(structures.CandidateError, match="unknown keys.*'oxidation_states'"):
         structures.read_sidecar(cif)
+    # every key of the schema's candidate definition, as the docs list them
+    (tmp_path / "X.yaml").write_text("miller: [[0, 0, 1]]\ntermination: all\n"
+                                     "magmoms: {Fe: 3.0}\noxidation_states: {Na: 1, C: 4, O: -2}"
+                                     "\nnote: Tasker-II\n")
+    assert structures.read_sidecar(cif)["oxidation_states"] == {"Na": 1, "C": 4, "O": -2}
 
 
 def test_foreign_alkali():
