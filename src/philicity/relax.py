@@ -15,8 +15,9 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 from ase.filters import FrechetCellFilter
-from ase.io import Trajectory, read
+from ase.io import Trajectory
 from ase.optimize import BFGS, FIRE, LBFGS
+from ase.parallel import world
 
 OPTIMIZERS = {"BFGS": BFGS, "FIRE": FIRE, "LBFGS": LBFGS}
 
@@ -129,6 +130,36 @@ class Outcome:
     extra: dict = field(default_factory=dict)
 
 
+def _read_frames(path: Path) -> list[Atoms]:
+    """The frames of a checkpoint trajectory up to the first one a kill cut short (the
+    file is then rewritten with those, so that steps appended later can be read back)."""
+    frames: list[Atoms] = []
+    try:
+        with Trajectory(str(path)) as traj:
+            for i in range(len(traj)):
+                frames.append(traj[i])
+            return frames
+    except Exception as exc:  # noqa: BLE001 - ASE raises what its decoder raises
+        print(f"{path}: frame {len(frames)} unreadable ({type(exc).__name__}: {exc}); "
+              f"continuing from the {len(frames)} before it", flush=True)
+    if world.rank == 0:
+        with Trajectory(f"{path}.tmp", "w") as out:
+            for frame in frames:
+                out.write(frame)
+        Path(f"{path}.tmp").replace(path)
+    world.barrier()
+    return frames
+
+
+def _same_start(first: Atoms, atoms: Atoms, cell: bool, tol_A: float = 1e-6) -> bool:
+    """A checkpoint whose first frame is ``atoms`` (same elements, positions and cell, to
+    ``tol_A``): a relaxation of these atoms to resume. Any other (a start that changed with
+    its inputs, an older clean slab or prescreen) is not continued."""
+    return (first.get_chemical_symbols() == atoms.get_chemical_symbols()
+            and np.abs(first.cell.array - atoms.cell.array).max() <= tol_A
+            and np.abs(first.positions - atoms.positions).max() <= tol_A)
+
+
 def _is_scf_failure(exc: Exception) -> bool:
     return type(exc).__name__ in {"KohnShamConvergenceError", "SCFConvergenceError"}
 
@@ -174,12 +205,6 @@ def progress_line(step: int, steps: int, energy_eV: float, fmax_eV_A: float,
             f"step_s={step_s:.1f}")
 
 
-def _is_master() -> bool:
-    from ase.parallel import world
-
-    return world.rank == 0
-
-
 def relax(
     atoms: Atoms,
     calc: Calculator,
@@ -199,7 +224,8 @@ def relax(
     time a step raises the energy (:class:`GuardedBFGS`; ``extra["hessian_fallback_step"]``).
 
     Each step is appended to ``checkpoint`` (an ASE trajectory). If it already
-    holds frames of the same system, the relaxation continues from the last one
+    holds a relaxation from the same start (atoms, positions and cell), the
+    relaxation continues from its last frame
     and only the remaining steps are spent; BFGS and LBFGS first replay the frames
     (ASE's ``replay_trajectory``), so their Hessian is the one the killed run had
     and the resumed run takes the same steps. ``save_state`` is called after every
@@ -220,11 +246,8 @@ def relax(
     resumed = 0
     frames: list[Atoms] = []
     if checkpoint.exists() and checkpoint.stat().st_size > 0:
-        try:
-            frames = read(checkpoint, index=":")
-        except Exception:  # a frame cut by a kill: start afresh
-            frames = []
-        if frames and frames[-1].get_chemical_symbols() == atoms.get_chemical_symbols():
+        frames = _read_frames(checkpoint)
+        if frames and _same_start(frames[0], atoms, cell):
             # checkpoints written before resumes stopped repeating their last frame
             frames = [f for i, f in enumerate(frames)
                       if i == 0 or np.abs(f.positions - frames[i - 1].positions).max() > 1e-10]
@@ -264,7 +287,7 @@ def relax(
 
     def progress() -> None:  # one line per ionic step in the job's log
         now = time.perf_counter()
-        if _is_master():
+        if world.rank == 0:
             print(progress_line(opt.nsteps + resumed, steps, energies[-1], _max_force(atoms),
                                 _scf_iterations(calc), now - clock[0]),
                   flush=True)

@@ -106,3 +106,34 @@ def test_each_ionic_step_writes_a_progress_line(tmp_path, capsys):
     assert float(last[2].split("=")[1]) == pytest.approx(out.energy_eV, abs=1e-6)
     assert float(last[3].split("=")[1]) == pytest.approx(out.fmax_eV_A, abs=1e-4)
     assert last[4] == "scf=-" and last[5].startswith("step_s=")
+
+
+def test_a_checkpoint_cut_by_a_kill_resumes_from_its_last_whole_frame(slab, tmp_path,
+                                                                       capsys):
+    """A kill while a frame was being written leaves a trajectory whose last frame cannot
+    be read: the steps before it are kept (not the whole relaxation thrown away), and the
+    resumed run ends where an uninterrupted one does."""
+    fresh = relax(slab, EMT(), 0.01, 300, tmp_path / "fresh.traj")
+    write(tmp_path / "killed.traj", read(tmp_path / "fresh.traj", ":6"))
+    data = (tmp_path / "killed.traj").read_bytes()
+    (tmp_path / "killed.traj").write_bytes(data[:-200])  # the sixth frame half written
+    resumed = relax(slab, EMT(), 0.01, 300, tmp_path / "killed.traj")
+    assert "frame 5 unreadable" in capsys.readouterr().out
+    assert resumed.resumed_steps == 4
+    assert resumed.steps == fresh.steps
+    assert np.allclose(resumed.atoms.positions, fresh.atoms.positions, atol=1e-6)
+    assert len(read(tmp_path / "killed.traj", ":")) == fresh.steps + 1  # readable to the end
+
+
+def test_a_checkpoint_of_another_start_is_not_continued(slab, tmp_path):
+    """A relaxation whose start changed (its clean slab or prescreen recomputed after a
+    change) does not resume the old start's steps: it starts afresh from the new one."""
+    relax(slab, EMT(), 0.01, 300, tmp_path / "r.traj")
+    moved = slab.copy()
+    moved.positions[-1, 0] += 0.3
+    again = relax(moved, EMT(), 0.01, 300, tmp_path / "r.traj")
+    assert again.resumed_steps == 0 and again.steps > 0
+    assert np.allclose(read(tmp_path / "r.traj", "0").positions, moved.positions)
+    # the same start resumes (nothing left to do: zero new steps)
+    same = relax(moved, EMT(), 0.01, 300, tmp_path / "r.traj")
+    assert same.resumed_steps == again.steps
