@@ -191,7 +191,8 @@ def keep_lowest_if_all_pruned(items: list[dict]) -> None:
 def prescreen(clean: Atoms, surface_sites: list[dict], all_sites: list[dict], metal: str,
               ml_calc: Calculator, ml: dict, quality_settings: dict, height_scale: float,
               atom_box_A: float, dft_single_point: Callable[[Atoms, str], dict],
-              checkpoint_dir: Path, keep: Callable[[Path, dict], None]) -> dict:
+              checkpoint_dir: Path, kept: Callable[[dict], dict | None],
+              keep: Callable[[dict, dict], None]) -> dict:
     """Steps 1 to 3 of the strategy, and the choice of step 4, for one surface and metal.
 
     ``clean``: the DFT-relaxed clean slab (constraints and tags set); ``surface_sites``:
@@ -199,8 +200,9 @@ def prescreen(clean: Atoms, surface_sites: list[dict], all_sites: list[dict], me
     site unreduced (the moved check); ``ml``: the config's ``ml`` section.
     ``dft_single_point(atoms, site_name)`` computes one survivor's DFT single point and
     returns its fields (``dft_single_point_eV``, ``scf_converged``, ...). Each finished
-    site is passed to ``keep`` as ``{checkpoint_dir}/{site}.json`` and read back from there
-    by a rerun, so a killed prescreen resumes; the ML trajectories go to
+    site is passed to ``keep(site, item)``, and ``kept(site)`` gives it back to a rerun
+    (None: not kept, or kept from other inputs), so a killed prescreen resumes; the ML
+    trajectories go to
     ``{checkpoint_dir}/ml/`` (the DFT relaxation of a site checkpoints beside them and
     must not resume from ML steps).
 
@@ -217,7 +219,6 @@ def prescreen(clean: Atoms, surface_sites: list[dict], all_sites: list[dict], me
     from ase.io import jsonio
 
     from philicity import energetics, sites
-    from philicity.files import read_json
     from philicity.relax import single_point
     from philicity.structures import isolated_atom
 
@@ -226,9 +227,8 @@ def prescreen(clean: Atoms, surface_sites: list[dict], all_sites: list[dict], me
     ml_atom = single_point(isolated_atom(metal, atom_box_A), ml_calc, forces=False)
     items = []
     for site in surface_sites:  # 1. every site relaxed with the ML model and checked
-        done = checkpoint_dir / f"{site['name']}.json"
-        if done.exists():
-            items.append(read_json(done))
+        if (item := kept(site)) is not None:
+            items.append(item)
             continue
         initial = sites.place_adatom(clean, site, metal, height_scale)
         # the symmetric start gives the geometry DFT starts from; the nudged start tells
@@ -261,7 +261,7 @@ def prescreen(clean: Atoms, surface_sites: list[dict], all_sites: list[dict], me
             atoms.set_constraint(clean.constraints)  # the placed adatom's, as in step 1
             item["dft_atoms"] = jsonio.encode(atoms)  # where the DFT single point was taken
             item.update(dft_single_point(atoms, site["name"]))
-        keep(checkpoint_dir / f"{site['name']}.json", item)
+        keep(site, item)
     chosen = select_for_relaxation(  # 3. the DFT relaxations
         {i["site"]: i.get("dft_single_point_eV") for i in items}, ml["top_k"],
         ml["window_eV"])

@@ -249,6 +249,19 @@ def test_interface_scan_relax_and_work_of_adhesion(tmp_path, root, settings, mon
                                   tmp / "ck/adhesion")
     assert again["W_ad_J_m2"] == pytest.approx(rec["W_ad_J_m2"])
     assert again["W_sep_J_m2"] == pytest.approx(rec["W_sep_J_m2"])
+    # ... but not when the interface they are cut from is another one (relaxed anew after
+    # a change): every part is computed again from the new geometry
+    relaxed_parts = []
+    real = jobs.interfaces.relax_structure
+    monkeypatch.setattr(jobs.interfaces, "relax_structure",
+                        lambda atoms, *a, **k: relaxed_parts.append(atoms) or real(atoms, *a,
+                                                                                    **k))
+    other = jobs.compute_adhesion(tmp / "iface/scan.json", tmp / "ml/relaxed",
+                                  tmp / "bulk/record.json", settings, tmp / "iface/adhesion",
+                                  tmp / "ck/adhesion")
+    monkeypatch.undo()
+    assert len(relaxed_parts) == 3 and other["status"] == "ok"
+    assert other["E_interface_eV"] == ml_relaxed["energy_eV"]
     assert bulk["status"] == "ok"
     n = collect_database([tmp / "iface/adhesion/record.json"], tmp / "calc.db")
     assert n == 4  # the W_ad record and its three separated slabs
@@ -393,6 +406,18 @@ def test_staged_strategy_relaxes_only_the_top_k_with_the_expensive_calculator(su
                                  0, "Ag", settings,
                                  ml, tmp / "pre2" / "prescreen.json", tmp / "ck" / "ml")
     assert [i["ml_wall_s"] for i in again["sites"]] == [i["ml_wall_s"] for i in pre["sites"]]
+    # ... but not for another clean slab (a changed input) or other candidate options
+    kept = {i["site"]: read_json(tmp / "ck" / "ml" / f"{i['site']}.json") for i in pre["sites"]}
+    for clean_dir, options in ((tmp / "clean_ml", None), (tmp / "clean", {"magmoms": {"Ag": 1}})):
+        other = jobs.prescreen_sites(tmp / "terminations.json", tmp / "sites.json", clean_dir,
+                                     0, "Ag", settings, ml, tmp / "pre3" / "prescreen.json",
+                                     tmp / "ck" / "ml", options=options)
+        assert other["status"] == "ok"
+        for item in other["sites"]:
+            now = read_json(tmp / "ck" / "ml" / f"{item['site']}.json")
+            assert now["key"] != kept[item["site"]]["key"]
+            assert now["ml_wall_s"] == item["ml_wall_s"]
+            kept[item["site"]] = now
 
 
 def test_an_atom_whose_scf_never_converges_is_a_failed_record_after_its_retries(
@@ -568,3 +593,22 @@ def test_every_site_gets_an_energy_with_the_adatom_held_on_it(surface, settings,
         assert stages["hollow"] == "dft_relaxed" and stages["ontop"] == "dft_single_point"
     again = jobs.site_energies(*args, ml=ml)  # everything kept: same numbers
     assert [i["energy_eV"] for i in again["sites"]] == [i["energy_eV"] for i in rec["sites"]]
+
+
+def test_a_held_site_whose_scf_failed_is_tried_again_by_the_next_run(surface, settings,
+                                                                    monkeypatch):
+    """An SCF failure is not kept as the site's result: a rerun (more scf_retries, another
+    machine) relaxes it again instead of reading back "no energy"."""
+    tmp, _ = surface
+    jobs.relax_clean_slab(tmp / "terminations.json", 0, settings, tmp / "clean",
+                          tmp / "ck" / "clean.traj")
+    args = (tmp / "terminations.json", tmp / "sites.json", tmp / "clean", 0, "Ag", settings,
+            tmp / "lateral" / "site_energies.json", tmp / "ck" / "lateral")
+    monkeypatch.setattr(jobs.adsorption, "_held_relaxation", lambda start, *a: {
+        "energy_eV": None, "stage": "dft_relaxed", "steps": 0, "scf_iterations": None,
+        "flags": ["SCF not converged"], "atoms": jsonio.encode(start)})
+    failed = jobs.site_energies(*args, ml=None)
+    assert all(i["energy_eV"] is None for i in failed["sites"])
+    monkeypatch.undo()
+    again = jobs.site_energies(*args, ml=None)
+    assert all(i["energy_eV"] is not None and not i["flags"] for i in again["sites"])

@@ -24,7 +24,9 @@ from philicity.jobs.dft import (
     kept_result,
     load_hessian,
     ml_hessian_file,
+    point_key,
     relax_structure,
+    same_key,
     save_wavefunctions,
     slab_single_point,
 )
@@ -81,11 +83,25 @@ def prescreen_sites(terminations_json: str | Path, sites_json: str | Path,
             fields["gpw"] = save_wavefunctions(sp.atoms.calc, checkpoint_dir / f"{site}.gpw")
         return fields
 
+    # a site's kept ML relaxation and single point are reused only for the same clean
+    # slab, site, settings, candidate options and ML settings
+    key = point_key(clean, settings, options, ml=ml)
+
+    def kept(site: dict) -> dict | None:
+        path = checkpoint_dir / f"{site['name']}.json"
+        item = read_json(path) if path.is_file() else {}
+        return ({k: v for k, v in item.items() if k != "key"}
+                if same_key(item.get("key"), {**key, "site": site}) else None)
+
+    def keep(site: dict, item: dict) -> None:
+        write_json(checkpoint_dir / f"{site['name']}.json",
+                   {"key": {**key, "site": site}, **item})
+
     result = ml_then_dft.prescreen(
         clean, [s for s in site_list["sites"] if s["termination"] == termination],
         site_list["all_sites"].get(str(termination), []), metal, ml_calc, ml,
         settings["quality"], settings["sites"]["height_scale"],
-        settings["calculator"]["atom_box_A"], dft_single_point, checkpoint_dir, write_json)
+        settings["calculator"]["atom_box_A"], dft_single_point, checkpoint_dir, kept, keep)
     for item in result["sites"]:
         if not item["dft_relax"] and item.get("gpw"):
             Path(item.pop("gpw")).unlink(missing_ok=True)
@@ -228,7 +244,8 @@ def site_energies(terminations_json: str | Path, sites_json: str | Path,
         folder = checkpoint_dir / item["site"]
         item.update(kept_result(folder / "result.json", start, settings, options,
                                 lambda start=start, folder=folder: _held_relaxation(
-                                    start, settings, options, folder)))
+                                    start, settings, options, folder),
+                                keep=lambda result: result["energy_eV"] is not None))
     for item, _ in items:
         atoms = jsonio.decode(item["atoms"])
         item["height_A"] = float(atoms.positions[-1, 2] - atoms.positions[:-1, 2].max())
