@@ -146,8 +146,11 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
         point = done[offset]
         if "energy_eV" in point:
             continue
+        # under dft_at_ml the lowest single point's density is kept for the interface's
+        # charge-density difference: converged as densities that are used are
         out = slab_single_point(geometry[offset], settings, options,
-                                out_json.with_name("scan_calc.txt"), forces=False)
+                                out_json.with_name("scan_calc.txt"), forces=False,
+                                energy_only=stage != "dft_at_ml")
         point.update(energy_eV=out.energy_eV, scf_converged=out.scf_converged,
                      scf_iterations=out.scf_iterations, wall_s=round(out.wall_s, 2))
         lowest = min((p["energy_eV"] for o, p in done.items()
@@ -157,6 +160,8 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
             # this single point is the interface if no registry is lower: its density
             # is kept for the interface's charge-density difference (jobs.charges)
             charges.save_density(out.atoms.calc, out_json.with_name(charges.DENSITY_FILE))
+            for other, p in done.items():
+                p["density"] = other == offset
         elif lowest_so_far:
             # the relaxation of the lowest registry restarts from its wave functions
             # (no SCF for its first forces); one file, the lowest so far
@@ -167,7 +172,8 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
                     p.pop("gpw", None)
         write_json(checkpoint, {"points": list(done.values())})
     points = [{**({"energy_eV": None, "dft": skipped[o]} if o in skipped else {}),
-               **{k: v for k, v in done[o].items() if k not in ("atoms", "key", "gpw")}}
+               **{k: v for k, v in done[o].items()
+                  if k not in ("atoms", "key", "gpw", "density")}}
               for o in starts]
     rec.update(scan=points, interface_stage=stage)
     ok = [p for p in points if p["energy_eV"] is not None]
@@ -184,6 +190,10 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
         gpw = done[tuple(chosen["offset"])].get("gpw")
         if gpw is not None and Path(gpw).exists():
             rec["gpw"] = gpw
+        if stage == "dft_at_ml" and not done[tuple(chosen["offset"])].get("density"):
+            # kept for a registry within 0.1 meV of the chosen one: not this geometry's
+            # density, so the charge-density difference computes its own (every rank)
+            out_json.with_name(charges.DENSITY_FILE).unlink(missing_ok=True)
         if ml is not None and stage == "dft_relaxed":
             # the DFT relaxation of the best registry starts from ML's Hessian
             rec["hessian"] = ml_hessian_file(best_atoms, lambda: ml_calc, checkpoint.parent,
@@ -306,7 +316,11 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
                         ("metal_unstrained", unstrained)):
         part_dir = ensure_dir(outdir / part)
         prev = read_json(part_dir / "record.json") if (part_dir / "record.json").exists() else {}
-        if prev.get("settings_hash") == settings_hash(settings):
+        # what the part's energies come from: its geometry as cut from this interface
+        key = point_key(atoms, settings, options, stage=stage)
+        if (prev.get("settings_hash") == settings_hash(settings)
+                and same_key(read_json(part_dir / "key.json") if (part_dir / "key.json")
+                             .is_file() else None, key)):
             # finished before a kill: not computed twice
             parts[part] = Outcome(structure_of(part_dir / "record.json"), prev["energy_eV"],
                                   prev["fmax_eV_A"], steps=prev["steps"],
@@ -324,6 +338,7 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
         else:
             out = slab_single_point(atoms, settings, options, part_dir / "calc.txt")
         parts[part] = out
+        write_json(part_dir / "key.json", key)  # before the record, which is written last
         finish(part_dir, record(f"adhesion_{part}", out, settings, **fields), out.atoms,
                checkpoint_dir / f"{part}.traj")
     energies = {p: o.energy_eV for p, o in parts.items()}
@@ -356,8 +371,9 @@ def _separated_at_ml(atoms: Atoms, settings: dict, options: dict | None, ml_calc
     """One separated part under ``dft_at_ml``: a DFT single point as cut (``frozen``: its
     energy is ``extra["energy_initial_eV"]``, for W_sep) and, with
     ``interface.relax_separated``, an ML relaxation and a DFT single point there."""
+    # not energy only: its density is kept for the interface's charge-density difference
     as_cut = (slab_single_point(atoms, settings, options, part_dir / "as_cut_calc.txt",
-                                forces=False) if frozen else None)
+                                forces=False, energy_only=False) if frozen else None)
     if as_cut is not None and as_cut.energy_eV is not None:
         # the part's density where it sits in the interface: the interface's
         # charge-density difference (jobs.charges) reads it instead of the same SCF
