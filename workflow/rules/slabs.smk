@@ -73,7 +73,7 @@ rule relax_clean_slab:
     threads: dft_tasks("relax_clean_slab")
     priority: dft_priority("relax_clean_slab")
     resources:
-        **dft_resources("relax_clean_slab"),
+        **dft_resources("relax_clean_slab", ml=STRATEGY != "dft"),
     conda:
         "../../environment.yml"
     script:
