@@ -151,7 +151,8 @@ def site_energy_rows(records: list[dict], formula: dict[str, str], e_atom: float
 PHYSICAL_FLAGS = ("moved", "reconstructed")
 
 
-def _only_physical(flags: str) -> bool:
+def only_physical(flags: str) -> bool:
+    """Flags (``; ``-joined) that are all :data:`PHYSICAL_FLAGS` (and at least one)."""
     parts = [f.strip() for f in flags.split(";") if f.strip()]
     return bool(parts) and all(f.split(" ")[0] in PHYSICAL_FLAGS for f in parts)
 
@@ -162,7 +163,7 @@ def best_sites(table: pd.DataFrame) -> pd.DataFrame:
     :data:`PHYSICAL_FLAGS`. The laterally held site energies do not rank."""
     free = table[table["E_b_atom_eV"].notna() & (table["site_energy_mode"] == "free")]
     clean = free[free["flags"] == ""]
-    fallback = free[free["flags"].map(_only_physical)
+    fallback = free[free["flags"].map(only_physical)
                     & ~free["coating"].isin(set(clean["coating"]))]
     usable = pd.concat([clean, fallback])
     if usable.empty:

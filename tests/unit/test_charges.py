@@ -77,6 +77,11 @@ def test_charge_analysis_takes_the_best_unflagged_site():
             {"status": "failed", "site": "d"}]
     assert best_site(recs)["site"] == "c"
     assert best_site(recs[3:]) is None
+    # every site flagged: the one the ranking falls back to (physical flags only)
+    flagged = [{**recs[1], "flags": ["moved 1.2 A", "reconstructed 0.8 A"]},
+               {**recs[0], "flags": ["relaxation not converged"]}]
+    assert best_site(flagged)["site"] == "b"
+    assert best_site(flagged[1:]) is None
 
 
 def test_charges_without_a_density_calculator_are_none(tmp_path):

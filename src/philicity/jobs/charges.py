@@ -9,7 +9,7 @@ import numpy as np
 from ase import Atoms
 from ase.io import jsonio
 
-from philicity import charges, interfaces
+from philicity import charges, interfaces, ranking
 from philicity.config import settings_hash
 from philicity.files import atomic_write_text, read_json, versions
 from philicity.jobs.dft import calc_settings, slab_single_point
@@ -18,11 +18,15 @@ from philicity.jobs.records import ensure_dir, structure_of, termination_options
 
 
 def best_site(records: list[dict]) -> dict | None:
-    """The unflagged site record with the lowest E(slab + adatom) - E(clean slab) (the
-    lowest E_b whatever the references), or None."""
-    ok = [r for r in records if r.get("status") == "ok" and not r.get("flags")
+    """The site the ranking ranks on (:func:`philicity.ranking.best_sites`): the unflagged
+    site record with the lowest E(slab + adatom) - E(clean slab) (the lowest E_b whatever
+    the references), or where none is unflagged the lowest whose flags are all physical
+    (``moved``, ``reconstructed``); None if there is neither."""
+    ok = [r for r in records if r.get("status") == "ok"
           and r.get("energy_eV") is not None and r.get("E_clean_slab_eV") is not None]
-    return min(ok, key=lambda r: r["energy_eV"] - r["E_clean_slab_eV"], default=None)
+    usable = ([r for r in ok if not r.get("flags")]
+              or [r for r in ok if ranking.only_physical("; ".join(r.get("flags") or []))])
+    return min(usable, key=lambda r: r["energy_eV"] - r["E_clean_slab_eV"], default=None)
 
 
 def density_difference(atoms: Atoms, lower: np.ndarray, settings: dict,
