@@ -399,15 +399,6 @@ def decode_marker(relative: str | Path) -> str:
         raise ValueError(f"{relative}: not a Snakemake marker name ({exc})") from exc
 
 
-def encode_marker(output: str) -> Path:
-    """The marker path (relative to ``.snakemake/incomplete``) of an output: the inverse
-    of :func:`decode_marker` for names up to 254 characters (the usual NAME_MAX of 255
-    minus one, as Snakemake splits them)."""
-    b64 = base64.urlsafe_b64encode(output.encode()).decode()
-    chunks = [b64[i:i + 254] for i in range(0, len(b64), 254)]
-    return Path(*["@" + c for c in chunks[:-1]], chunks[-1])
-
-
 def incomplete_markers(directory: str | Path) -> list[Marker]:
     """The outputs Snakemake marks as incomplete in ``directory/.snakemake/incomplete``
     (its default file persistence): jobs that started and have not finished, running now

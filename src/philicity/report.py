@@ -34,6 +34,8 @@ import pandas as pd
 from ase import Atoms
 from matplotlib.figure import Figure
 
+from philicity import wetting
+
 # dtypes of the tables' text columns that look like numbers ("001" is a facet)
 TEXT_COLUMNS = {"miller": str, "coating_miller": str, "metal_miller": str, "coating": str,
                 "formula": str, "site": str, "best_site": str}
@@ -64,11 +66,9 @@ SECTION_TITLES = {
 def young_dupre_theta_deg(w_ad_J_m2: float | np.ndarray, sigma_J_m2: float) -> np.ndarray:
     """Young–Dupré contact angle (deg) from W_ad = sigma (1 + cos theta) (J/m^2):
     theta = arccos(W_ad / sigma - 1), 0 for W_ad >= 2 sigma, 180 for W_ad <= 0
-    (as ``wetting.contact_angle``)."""
-    if sigma_J_m2 <= 0:
-        raise ValueError("sigma_lv must be positive")
-    cos = np.clip(np.asarray(w_ad_J_m2, dtype=float) / sigma_J_m2 - 1.0, -1.0, 1.0)
-    return np.degrees(np.arccos(cos))
+    (``wetting.contact_angle`` of each value)."""
+    return np.vectorize(lambda w: wetting.contact_angle(float(w), sigma_J_m2)[0],
+                        otypes=[float])(w_ad_J_m2)
 
 
 def _figure(width_in: float, height_in: float) -> tuple[Figure, object]:
