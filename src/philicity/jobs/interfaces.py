@@ -146,11 +146,8 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
         point = done[offset]
         if "energy_eV" in point:
             continue
-        # under dft_at_ml the lowest single point's density is kept for the interface's
-        # charge-density difference: converged as densities that are used are
         out = slab_single_point(geometry[offset], settings, options,
-                                out_json.with_name("scan_calc.txt"), forces=False,
-                                energy_only=stage != "dft_at_ml")
+                                out_json.with_name("scan_calc.txt"), forces=False)
         point.update(energy_eV=out.energy_eV, scf_converged=out.scf_converged,
                      scf_iterations=out.scf_iterations, wall_s=round(out.wall_s, 2))
         lowest = min((p["energy_eV"] for o, p in done.items()
@@ -371,9 +368,8 @@ def _separated_at_ml(atoms: Atoms, settings: dict, options: dict | None, ml_calc
     """One separated part under ``dft_at_ml``: a DFT single point as cut (``frozen``: its
     energy is ``extra["energy_initial_eV"]``, for W_sep) and, with
     ``interface.relax_separated``, an ML relaxation and a DFT single point there."""
-    # not energy only: its density is kept for the interface's charge-density difference
     as_cut = (slab_single_point(atoms, settings, options, part_dir / "as_cut_calc.txt",
-                                forces=False, energy_only=False) if frozen else None)
+                                forces=False) if frozen else None)
     if as_cut is not None and as_cut.energy_eV is not None:
         # the part's density where it sits in the interface: the interface's
         # charge-density difference (jobs.charges) reads it instead of the same SCF
