@@ -25,6 +25,7 @@ Prints the measured wall time and core-minutes per rule, the projected wall time
     python benchmarks/screen_cost.py --log X.log --cores 2 16 64 256 --tasks 4
     snakemake -n > pending.txt; python benchmarks/screen_cost.py --pending pending.txt
     python benchmarks/screen_cost.py --log X.log --cut 0.5   # check --pending on a whole run
+    python benchmarks/screen_cost.py --log A.log B.log      # a screen run in two parts
 """
 
 from __future__ import annotations
@@ -232,7 +233,10 @@ def project_whole(done: list[Job], pending: list[Job], workdir: Path, settings: 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--log", type=Path, help="default: the latest .snakemake/log/*.log")
+    ap.add_argument("--log", type=Path, nargs="+",
+                    help="default: the latest .snakemake/log/*.log; several: the parts of one "
+                         "screen, run one after another in the same folder (their measured "
+                         "wall times add up; their jobs are replayed together)")
     ap.add_argument("--cores", type=int, nargs="+", default=[2, 16, 64, 256])
     ap.add_argument("--run-cores", type=int, default=None,
                     help="cores of the logged run (default: its 'Provided cores')")
@@ -255,19 +259,23 @@ def main(argv: list[str] | None = None) -> None:
                     help="check --pending on a finished run: the jobs not finished at this "
                          "fraction of its wall time are projected as if pending")
     args = ap.parse_args(argv)
-    log = args.log or max(Path(".snakemake/log").glob("*.snakemake.log"))
-    text = read_log(log)
-    jobs = parse_log(text)
-    if not jobs:
-        raise SystemExit(f"{log}: no finished job")
+    logs = args.log or [max(Path(".snakemake/log").glob("*.snakemake.log"))]
+    log, text = logs[0], read_log(logs[0])
+    parts = [parse_log(read_log(path)) for path in logs]
+    for path, part in zip(logs, parts, strict=True):
+        if not part:
+            raise SystemExit(f"{path}: no finished job")
+    # jobids restart in every log: kept apart by a per-log offset
+    jobs = [replace(j, jobid=j.jobid + 1_000_000 * k)
+            for k, part in enumerate(parts) for j in part]
     provided = re.search(r"Provided cores: (\d+)", text)
     run_cores = args.run_cores or (int(provided[1]) if provided else 1)
-    measured = max(j.end for j in jobs) - min(j.start for j in jobs)
+    measured = sum(max(j.end for j in part) - min(j.start for j in part) for part in parts)
     per_rule = defaultdict(lambda: [0, 0.0])
     for j in jobs:
         per_rule[j.rule][0] += 1
         per_rule[j.rule][1] += j.seconds * j.threads / 60.0
-    print(f"{log}: {len(jobs)} finished jobs on {run_cores} cores, "
+    print(f"{', '.join(map(str, logs))}: {len(jobs)} finished jobs on {run_cores} cores, "
           f"measured {measured / 60:.1f} min")
     rows = [{"what": "measured", "name": "all", "jobs": len(jobs),
              "core_min": round(sum(j.seconds * j.threads for j in jobs) / 60, 1),

@@ -110,6 +110,24 @@ def test_screen_cost_replays_a_log_on_n_cores_by_hand(tmp_path, capsys):
     assert capsys.readouterr().out.strip().splitlines()[-1] == last
 
 
+def test_screen_cost_adds_up_the_parts_of_a_screen_run_one_after_another(tmp_path,
+                                                                          capsys):
+    """A screen stopped after its bulk (600 s) and continued the next day with the clean
+    slab (300 s; jobids restart at 1): 900 s measured, and replayed as one DAG (the slab
+    waits for the bulk of the first part)."""
+    first, second = tmp_path / "1.snakemake.log", tmp_path / "2.snakemake.log"
+    first.write_text(BULK_AND_SLAB.split("[Fri Nov 27 10:10:00 2026]\nrule")[0])
+    second.write_text(
+        "Provided cores: 1\n"
+        + _job("Sat Nov 28 09:00:00 2026", "relax_clean_slab", 1, "bulk.json", "c1.json")
+        + "[Sat Nov 28 09:05:00 2026]\nFinished jobid: 1 (Rule: relax_clean_slab)\n")
+    screen_cost.main(["--log", str(first), str(second), "--cores", "1", "2"])
+    out = capsys.readouterr().out
+    assert "2 finished jobs on 1 cores, measured 15.0 min" in out
+    assert out.strip().splitlines()[-1] == (
+        "measured_wall_s=900 projected_wall_s=900 ratio=1.00")
+
+
 def test_screen_cost_projects_a_partial_run_with_its_dry_run(tmp_path, capsys):
     """A partial run: the bulk (600 s) and one clean slab (300 s) finished. The dry run
     after it lists the second clean slab, the tables (a rule with no finished job: 1 s)
