@@ -45,6 +45,7 @@ from bench_common import code_version, write_rows
 from philicity import config as cfg
 from philicity.resources import DFT_RULES, RANK_EXPONENT, dft_seconds, priority
 
+CALIBRATION_MIN_S = 30.0  # shorter jobs are Python start-up, not DFT
 BLOCK = re.compile(r"\n(?=\[\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4}\]\n)")
 STAMPED = re.compile(r"\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]\n(.*)", re.DOTALL)
 
@@ -167,32 +168,49 @@ def simulate(jobs: list[Job], cores: int, tasks: int = 1,
 
 
 def estimate_pending(pending: list[Job], done: list[Job], workdir: Path,
-                     settings: dict) -> tuple[list[Job], dict[str, float]]:
+                     settings: dict, other_runs: list[tuple[list[Job], Path]] = ()
+                     ) -> tuple[list[Job], dict[str, float]]:
     """The jobs of a dry run taken after a partial run, each given an estimated duration,
     and the calibration used: a DFT job's is ``philicity.resources.dft_seconds`` from its
     inputs times the median ratio measured / estimated of the finished jobs of its rule
     (of every finished DFT job where its rule has none; 1 where none finished); another
-    job's the median duration of its rule's finished jobs (1 s where none). """
-    def estimated(j: Job) -> float:
-        return dft_seconds(j.rule, settings, *job_inputs(j, workdir))
+    job's the median duration of its rule's finished jobs (1 s where none). Jobs that
+    took less than ``CALIBRATION_MIN_S`` calibrate nothing: their time is start-up, not
+    the DFT their estimate budgets (a termination choice with nothing to compare), and
+    many of them would pull the scale of the expensive rules towards zero.
 
+    ``other_runs`` (finished jobs, run folder): measured runs of the same workflow whose
+    ratios stand in for a rule this run has not finished a job of (before the pooled
+    median), so that a screen stopped early is not projected from one rule's scale."""
     def median(values: list[float], default: float) -> float:
         return statistics.median(values) if values else default
 
-    ratios = defaultdict(list)
+    def calibration(jobs: list[Job], folder: Path) -> dict[str, list[float]]:
+        ratios = defaultdict(list)
+        for j in jobs:
+            if j.rule in DFT_RULES and j.seconds >= CALIBRATION_MIN_S and (
+                    guess := dft_seconds(j.rule, settings, *job_inputs(j, folder))) > 0:
+                ratios[j.rule].append(j.seconds / guess)
+        return ratios
+
+    ratios = calibration(done, workdir)
+    elsewhere = defaultdict(list)
+    for jobs, folder in other_runs:
+        for rule, values in calibration(jobs, folder).items():
+            elsewhere[rule] += values
     durations = defaultdict(list)
     for j in done:
         durations[j.rule].append(j.seconds)
-        if j.rule in DFT_RULES and (guess := estimated(j)) > 0:
-            ratios[j.rule].append(j.seconds / guess)
-    overall = median([r for v in ratios.values() for r in v], 1.0)
-    scale = {rule: median(ratios.get(rule, []), overall) for rule in DFT_RULES}
+    overall = median([r for v in (*ratios.values(), *elsewhere.values()) for r in v], 1.0)
+    scale = {rule: median(ratios.get(rule) or elsewhere.get(rule, []), overall)
+             for rule in DFT_RULES}
     out = []
     for j in pending:
-        seconds = (estimated(j) * scale[j.rule] if j.rule in DFT_RULES
+        seconds = (dft_seconds(j.rule, settings, *job_inputs(j, workdir)) * scale[j.rule]
+                   if j.rule in DFT_RULES
                    else median(durations[j.rule], 1.0))
         out.append(replace(j, start=0.0, end=seconds))
-    return out, {rule: round(scale[rule], 3) for rule in sorted(ratios)}
+    return out, {rule: round(scale[rule], 3) for rule in sorted({*ratios, *elsewhere})}
 
 
 def job_inputs(job: Job, workdir: Path) -> tuple[list[str], dict[str, str]]:
@@ -208,13 +226,14 @@ def workflow_priorities(jobs: list[Job], workdir: Path, settings: dict) -> dict[
 
 
 def project_whole(done: list[Job], pending: list[Job], workdir: Path, settings: dict,
-                  cores: list[int], tasks: int) -> dict[int, float]:
+                  cores: list[int], tasks: int,
+                  other_runs: list[tuple[list[Job], Path]] = ()) -> dict[int, float]:
     """Print (and return, cores -> s) the projected wall time of the whole screen: the
     finished jobs replayed, then the dry run's pending ones (which wait only for each
     other: the finished ones are done), so nothing of the one overlaps the other. A
     pending checkpoint's later jobs are not in a dry run: with any, the projection is a
     lower bound, and says how many."""
-    more, scale = estimate_pending(pending, done, workdir, settings)
+    more, scale = estimate_pending(pending, done, workdir, settings, other_runs)
     checkpoints = sum(j.checkpoint for j in pending)
     print(f"\npending: {len(pending)} jobs, estimated "
           f"{sum(j.seconds * j.threads for j in more) / 60:.1f} core-min; measured / "
@@ -252,6 +271,9 @@ def main(argv: list[str] | None = None) -> None:
                     help="the output of 'snakemake -n' (same config) taken after a partial "
                          "run: its jobs are added with estimated durations, calibrated on "
                          "the run's finished jobs, to project the whole screen")
+    ap.add_argument("--calibrate", type=Path, nargs="+", default=[],
+                    help="logs of other measured runs (their folders still in place): their "
+                         "jobs calibrate the rules this run has not finished a job of")
     ap.add_argument("--csv", type=Path, default=None,
                     help="also write the numbers printed (per rule, per cores) to this CSV, "
                          "with the code version that ran the benchmark")
@@ -299,7 +321,9 @@ def main(argv: list[str] | None = None) -> None:
           f"(ties in jobid order): {simulate(jobs, run_cores, priority={}) / 60:.1f} min")
     if args.pending:
         pending = parse_log(args.pending.read_text(), finished=False)
-        whole = project_whole(jobs, pending, workdir, settings, args.cores, args.tasks)
+        others = [(read_jobs(path), path.resolve().parents[2]) for path in args.calibrate]
+        whole = project_whole(jobs, pending, workdir, settings, args.cores, args.tasks,
+                              others)
         checkpoints = sum(j.checkpoint for j in pending)
         rows += [{"what": "whole" + (" (lower bound)" if checkpoints else ""),
                   "name": f"tasks={args.tasks}", "jobs": len(jobs) + len(pending),

@@ -391,3 +391,24 @@ def test_validation_cost_counts_each_record_on_the_ranks_it_ran_on(tmp_path):
     other.write_text(json.dumps({"wall_s": 3600.0, "mpi_ranks": 1}))
     (site.parent / "broken.json").write_text("{")
     assert validation.cost_core_h(tmp_path / "results", "Pb") == pytest.approx(1.5)
+
+
+def test_screen_cost_calibrates_an_unfinished_rule_on_another_run(tmp_path):
+    """Stopped after its bulk: no clean slab finished to calibrate the pending one on, so
+    another measured run of the workflow (its slab 300 s) sets that rule's scale."""
+    other = tmp_path / "other" / ".snakemake" / "log" / "x.snakemake.log"
+    other.parent.mkdir(parents=True)
+    other.write_text(BULK_AND_SLAB)
+    done = screen_cost.parse_log(BULK_AND_SLAB.split("[Fri Nov 27 10:10:00 2026]\nrule")[0])
+    pending = screen_cost.parse_log(
+        _job("Fri Nov 27 11:00:00 2026", "relax_clean_slab", 2, "bulk.json", "c1.json"),
+        finished=False)
+    _, settings = screen_cost.cfg.load(Path(screen_cost.__file__).parents[1]
+                                       / "config/config.yaml", "fast")
+    alone, _ = screen_cost.estimate_pending(pending, done, tmp_path, settings)
+    more, scale = screen_cost.estimate_pending(
+        pending, done, tmp_path, settings,
+        [(screen_cost.read_jobs(other), other.resolve().parents[2])])
+    assert more[0].seconds == pytest.approx(300.0)
+    assert alone[0].seconds != pytest.approx(300.0)  # the bulk's scale, without it
+    assert set(scale) == {"compute_bulk", "relax_clean_slab"}
