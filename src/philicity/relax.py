@@ -151,7 +151,7 @@ def _read_frames(path: Path) -> list[Atoms]:
     return frames
 
 
-def _same_start(first: Atoms, atoms: Atoms, cell: bool, tol_A: float = 1e-6) -> bool:
+def _same_start(first: Atoms, atoms: Atoms, tol_A: float = 1e-6) -> bool:
     """A checkpoint whose first frame is ``atoms`` (same elements, positions and cell, to
     ``tol_A``): a relaxation of these atoms to resume. Any other (a start that changed with
     its inputs, an older clean slab or prescreen) is not continued."""
@@ -247,7 +247,7 @@ def relax(
     frames: list[Atoms] = []
     if checkpoint.exists() and checkpoint.stat().st_size > 0:
         frames = _read_frames(checkpoint)
-        if frames and _same_start(frames[0], atoms, cell):
+        if frames and _same_start(frames[0], atoms):
             # checkpoints written before resumes stopped repeating their last frame
             frames = [f for i, f in enumerate(frames)
                       if i == 0 or np.abs(f.positions - frames[i - 1].positions).max() > 1e-10]

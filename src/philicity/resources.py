@@ -74,6 +74,7 @@ ECUT_REF_EV = 300.0
 KPT_DENSITY_REF = 3.5
 STEP_COST = 0.7  # an ionic step relative to the first SCF
 STEP_FRACTION = 0.5  # of relax.steps planned for
+BULK_RELAX_STEPS = 100  # the lattice relaxation's limit (bulk.relax_lattice), BFGS
 RANK_EXPONENT = 0.6  # speedup = tasks ** RANK_EXPONENT
 SAFETY = 2.0
 MIN_RUNTIME_MIN = 10
@@ -208,7 +209,8 @@ def dft_seconds(rule: str, settings: Mapping, paths: Iterable[str] = (),
         n = max(_n_bulk(_find(paths, ".cif")), N_REF // 3)
         per_sp = single_point_s(n, calc) * calc.get("kpt_density", 3.5) / KPT_DENSITY_REF
         relax_lattice = settings.get("bulk", {}).get("relax_lattice")
-        return per_sp * ((1 + STEP_COST * 100 * STEP_FRACTION) if relax_lattice else 1)
+        return per_sp * ((1 + STEP_COST * BULK_RELAX_STEPS * STEP_FRACTION)
+                         if relax_lattice else 1)
     if rule == "select_termination":
         n_bulk = _n_bulk(_find(paths, ".cif") or _find(paths, ".extxyz"))
         return (single_point_s(max(n_bulk, N_REF // 3), calc)

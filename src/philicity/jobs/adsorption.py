@@ -25,10 +25,11 @@ from philicity.jobs.dft import (
     load_hessian,
     ml_hessian_file,
     point_key,
+    read_kept,
     relax_structure,
-    same_key,
     save_wavefunctions,
     slab_single_point,
+    write_kept,
 )
 from philicity.jobs.mpi import write_json
 from philicity.jobs.records import (
@@ -88,14 +89,10 @@ def prescreen_sites(terminations_json: str | Path, sites_json: str | Path,
     key = point_key(clean, settings, options, ml=ml)
 
     def kept(site: dict) -> dict | None:
-        path = checkpoint_dir / f"{site['name']}.json"
-        item = read_json(path) if path.is_file() else {}
-        return ({k: v for k, v in item.items() if k != "key"}
-                if same_key(item.get("key"), {**key, "site": site}) else None)
+        return read_kept(checkpoint_dir / f"{site['name']}.json", {**key, "site": site})
 
     def keep(site: dict, item: dict) -> None:
-        write_json(checkpoint_dir / f"{site['name']}.json",
-                   {"key": {**key, "site": site}, **item})
+        write_kept(checkpoint_dir / f"{site['name']}.json", {**key, "site": site}, item)
 
     result = ml_then_dft.prescreen(
         clean, [s for s in site_list["sites"] if s["termination"] == termination],

@@ -20,6 +20,7 @@ from philicity.jobs.records import (
     write_failed,
 )
 from philicity.relax import single_point
+from philicity.resources import BULK_RELAX_STEPS
 
 
 def check_candidate(cif: str | Path, name: str, settings: dict, out_json: str | Path,
@@ -92,9 +93,9 @@ def _bulk_energy(atoms, settings: dict, outdir: Path, checkpoint: str | Path | N
     checkpoint = checkpoint or outdir / "bulk.traj"
     if settings["bulk"]["relax_lattice"]:
         # the bulk stages do not depend on the slabs' ``relax`` section (not in their
-        # settings): the lattice has its own tolerance, and resources budgets 100 steps
+        # settings): the lattice has its own tolerance and step limit
         lattice = {"optimizer": "BFGS", "fmax_eV_A": settings["bulk"]["fmax_eV_A"],
-                   "steps": 100}
+                   "steps": BULK_RELAX_STEPS}
         outcome = relax_structure(atoms, {**settings, "relax": lattice}, None, outdir,
                                   checkpoint, kind="bulk", cell=True)
     else:

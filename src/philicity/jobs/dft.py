@@ -67,12 +67,25 @@ def kept_result(path: Path, atoms: Atoms, settings: dict, options: dict | None,
     the key of the atoms, settings and options (when ``keep(result)``), so a job killed
     after some of its calculations does not redo them on the rerun."""
     key = point_key(atoms, settings, options)
-    if path.is_file() and same_key((kept := read_json(path)).get("key"), key):
-        return {k: v for k, v in kept.items() if k != "key"}
+    if (kept := read_kept(path, key)) is not None:
+        return kept
     result = compute()
     if keep(result):
-        write_json(path, {"key": key, **result})
+        write_kept(path, key, result)
     return result
+
+
+def read_kept(path: Path, key: dict) -> dict | None:
+    """The result kept in ``path`` if it was computed from ``key`` (:func:`point_key`),
+    else None."""
+    if path.is_file() and same_key((kept := read_json(path)).get("key"), key):
+        return {k: v for k, v in kept.items() if k != "key"}
+    return None
+
+
+def write_kept(path: Path, key: dict, result: dict) -> None:
+    """Keep ``result`` in ``path`` under ``key``, for :func:`read_kept`."""
+    write_json(path, {"key": key, **result})
 
 
 def kept_energy(path: Path, atoms: Atoms, settings: dict, options: dict | None,

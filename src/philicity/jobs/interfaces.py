@@ -25,10 +25,12 @@ from philicity.jobs.dft import (
     load_hessian,
     ml_hessian_file,
     point_key,
+    read_kept,
     relax_structure,
     same_key,
     save_wavefunctions,
     slab_single_point,
+    write_kept,
 )
 from philicity.jobs.mpi import write_json
 from philicity.jobs.records import (
@@ -316,8 +318,7 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
         # what the part's energies come from: its geometry as cut from this interface
         key = point_key(atoms, settings, options, stage=stage)
         if (prev.get("settings_hash") == settings_hash(settings)
-                and same_key(read_json(part_dir / "key.json") if (part_dir / "key.json")
-                             .is_file() else None, key)):
+                and read_kept(part_dir / "key.json", key) is not None):
             # finished before a kill: not computed twice
             parts[part] = Outcome(structure_of(part_dir / "record.json"), prev["energy_eV"],
                                   prev["fmax_eV_A"], steps=prev["steps"],
@@ -335,7 +336,7 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
         else:
             out = slab_single_point(atoms, settings, options, part_dir / "calc.txt")
         parts[part] = out
-        write_json(part_dir / "key.json", key)  # before the record, which is written last
+        write_kept(part_dir / "key.json", key, {})  # before the record, written last
         finish(part_dir, record(f"adhesion_{part}", out, settings, **fields), out.atoms,
                checkpoint_dir / f"{part}.traj")
     energies = {p: o.energy_eV for p, o in parts.items()}
