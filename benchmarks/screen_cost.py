@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import heapq
+import json
 import re
 import statistics
 from collections import defaultdict
@@ -181,7 +182,12 @@ def estimate_pending(pending: list[Job], done: list[Job], workdir: Path,
 
     ``other_runs`` (finished jobs, run folder): measured runs of the same workflow whose
     ratios stand in for a rule this run has not finished a job of (before the pooled
-    median), so that a screen stopped early is not projected from one rule's scale."""
+    median), so that a screen stopped early is not projected from one rule's scale.
+
+    Where a job's estimate waits on a file not written yet, the expected value stands in
+    for the budget: a site whose prescreen has not run is relaxed with DFT with the
+    probability measured on the prescreens of these runs (:func:`relaxed_fraction`); a
+    charge-density difference is sized from its coating's slab (:func:`with_slab`)."""
     def median(values: list[float], default: float) -> float:
         return statistics.median(values) if values else default
 
@@ -204,19 +210,59 @@ def estimate_pending(pending: list[Job], done: list[Job], workdir: Path,
     overall = median([r for v in (*ratios.values(), *elsewhere.values()) for r in v], 1.0)
     scale = {rule: median(ratios.get(rule) or elsewhere.get(rule, []), overall)
              for rule in DFT_RULES}
+    relaxed = relaxed_fraction([(done, workdir), *other_runs])
     out = []
-    for j in pending:
+    for j in with_slab(pending):
         seconds = (dft_seconds(j.rule, settings, *job_inputs(j, workdir)) * scale[j.rule]
                    if j.rule in DFT_RULES
                    else median(durations[j.rule], 1.0))
+        if j.rule == "relax_adsorbate" and not any(
+                (workdir / i).exists() for i in j.inputs if i.endswith("prescreen.json")):
+            seconds *= relaxed
         out.append(replace(j, start=0.0, end=seconds))
     return out, {rule: round(scale[rule], 3) for rule in sorted({*ratios, *elsewhere})}
+
+
+def relaxed_fraction(runs: list[tuple[list[Job], Path]]) -> float:
+    """Of the sites that finished ML prescreens kept (``prescreen.json``, any of the
+    runs' jobs and folders), the fraction sent to a DFT relaxation (1 where none ran):
+    the others' relax_adsorbate only copies the prescreen's single point or flags."""
+    sites = []
+    for jobs, folder in runs:
+        for j in jobs:
+            for out in (o for o in j.outputs if o.endswith("prescreen.json")):
+                sites += (_read(folder / out) or {}).get("sites", [])
+    return sum(bool(s.get("dft_relax")) for s in sites) / len(sites) if sites else 1.0
+
+
+def _read(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def with_slab(jobs: list[Job]) -> list[Job]:
+    """The jobs, each charge-density difference given its coating's ``terminations.json``
+    (an input of that coating's other jobs in the DAG) as an extra input, so that its
+    estimate is sized from the coating's slab, not the preset's bound on it."""
+    terms = {}
+    for i in (i for j in jobs for i in j.inputs):
+        if m := re.search(r"/coatings/([^/]+)/[^/]+/terminations\.json$", i):
+            terms.setdefault(m[1], i)
+    return [replace(j, inputs=[*j.inputs, terms[name]])
+            if j.rule == "charge_transfer" and (name := wildcards(j).get("name")) in terms
+            else j for j in jobs]
+
+
+def wildcards(job: Job) -> dict[str, str]:
+    return dict(re.findall(r"(\w+)=([^,]+)", job.wildcards))
 
 
 def job_inputs(job: Job, workdir: Path) -> tuple[list[str], dict[str, str]]:
     """A logged job's input paths (relative ones under ``workdir``) and wildcards."""
     return ([p if Path(p).is_absolute() else str(workdir / p) for p in job.inputs],
-            dict(re.findall(r"(\w+)=([^,]+)", job.wildcards)))
+            wildcards(job))
 
 
 def workflow_priorities(jobs: list[Job], workdir: Path, settings: dict) -> dict[int, float]:
@@ -320,7 +366,7 @@ def main(argv: list[str] | None = None) -> None:
           f"{simulate(jobs, run_cores, priority=prio) / 60:.1f} min; every job priority 0 "
           f"(ties in jobid order): {simulate(jobs, run_cores, priority={}) / 60:.1f} min")
     if args.pending:
-        pending = parse_log(args.pending.read_text(), finished=False)
+        pending = parse_log(read_log(args.pending), finished=False)
         others = [(read_jobs(path), path.resolve().parents[2]) for path in args.calibrate]
         whole = project_whole(jobs, pending, workdir, settings, args.cores, args.tasks,
                               others)

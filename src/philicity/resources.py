@@ -167,24 +167,32 @@ def _slab(paths: Iterable[str], wildcards: Mapping, settings: Mapping,
     return n + adatom, n_e
 
 
-def _charge_transfer_s(paths: list[str], settings: Mapping) -> float:
+def _charge_transfer_s(paths: list[str], settings: Mapping,
+                       wildcards: Mapping | None = None) -> float:
     """A coating's charge-density differences: at the best site the slab and the adatom
     alone (the whole system's density is read from the site's relaxation), two single
-    points; per interface its three parts, unless its gathered records say
-    ``dft_at_ml``, where all three densities are read (the scan's and W_sep's single
+    points of the slab with its adatom (sized from a ``terminations.json`` among the
+    paths, else the preset's bound); per interface its three parts, unless its gathered
+    records say ``dft_at_ml`` (before they exist: unless the preset's ``interface.stage``
+    is ``dft_at_ml``), where all three densities are read (the scan's and W_sep's single
     points). With no inputs known, both parts as budgeted for ``dft_relaxed``."""
     calc = settings["calculator"]
-    site = 2 * single_point_s(settings["slab"]["max_atoms"] + 1, calc)
+    n, n_e = _slab(paths, {"metal": "", **(wildcards or {})}, settings, adatom=True)
+    site = 2 * single_point_s(n, calc, n_e)
     interface = 3 * single_point_s(settings["interface"]["max_atoms"], calc)
     if not paths:
         return site + interface
     summary = next((Path(p) for p in paths if "/interfaces/" in p), None)
     total = site if any("/adsorption/" in p for p in paths) else 0.0
     if summary is not None:
-        records = [_read_json(Path(r)) or {}
-                   for r in (_read_json(summary) or {}).get("adhesion", [])]
-        if not records or any(r.get("interface_stage") != "dft_at_ml" for r in records):
-            total += interface
+        gathered = _read_json(summary)
+        if gathered is None:  # not run yet: what the preset asks for
+            at_ml = settings["interface"].get("stage") == "dft_at_ml"
+        else:
+            records = [_read_json(Path(r)) or {} for r in gathered.get("adhesion", [])]
+            at_ml = bool(records) and all(r.get("interface_stage") == "dft_at_ml"
+                                          for r in records)
+        total += 0.0 if at_ml else interface
     return total
 
 
@@ -238,7 +246,7 @@ def dft_seconds(rule: str, settings: Mapping, paths: Iterable[str] = (),
         return relaxation_s(n, settings, n_e)
     iface = settings["interface"]
     if rule == "charge_transfer":
-        return _charge_transfer_s(paths, settings)
+        return _charge_transfer_s(paths, settings, wildcards)
     if rule == "scan_interface":
         return iface["registry_grid"] ** 2 * (single_point_s(iface["max_atoms"], calc) + 60.0)
     scan = _read_json(_find(paths, "scan.json")) or {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import json
 import re
 import sys
 from pathlib import Path
@@ -412,3 +413,41 @@ def test_screen_cost_calibrates_an_unfinished_rule_on_another_run(tmp_path):
     assert more[0].seconds == pytest.approx(300.0)
     assert alone[0].seconds != pytest.approx(300.0)  # the bulk's scale, without it
     assert set(scale) == {"compute_bulk", "relax_clean_slab"}
+
+
+def test_screen_cost_expects_a_sites_relaxation_as_often_as_the_prescreens_sent_one(
+        tmp_path):
+    """A finished prescreen sent one of its four sites to a DFT relaxation (400 s). A site
+    of a surface whose prescreen has not run yet is expected to cost a quarter of that
+    (same size: both at the preset's bound); one whose prescreen exists and only copies
+    costs nothing. A charge-density difference gets its coating's terminations.json."""
+    pre = tmp_path / "a" / "prescreen.json"
+    pre.parent.mkdir()
+    pre.write_text(json.dumps({"sites": [
+        {"site": s, "dft_relax": s == "hollow0"}
+        for s in ("ontop0", "bridge0", "hollow0", "hollow1")]}))
+    site = "    wildcards: site=hollow0\n"
+    log = tmp_path / "run.snakemake.log"
+    log.write_text(
+        "Provided cores: 1\n"
+        + _job("Fri Nov 27 10:00:00 2026", "prescreen_sites", 1, "c.json", "a/prescreen.json")
+        + "[Fri Nov 27 10:05:00 2026]\nFinished jobid: 1 (Rule: prescreen_sites)\n"
+        + _job("Fri Nov 27 10:05:00 2026", "relax_adsorbate", 2, "a/prescreen.json",
+               "a/hollow0.json") + site
+        + "[Fri Nov 27 10:11:40 2026]\nFinished jobid: 2 (Rule: relax_adsorbate)\n")
+    done = screen_cost.read_jobs(log)
+    assert screen_cost.relaxed_fraction([(done, tmp_path)]) == pytest.approx(0.25)
+    pending = screen_cost.parse_log(
+        _job("Fri Nov 27 11:00:00 2026", "relax_adsorbate", 1, "b/prescreen.json",
+             "b/hollow0.json") + site
+        + _job("Fri Nov 27 11:00:00 2026", "relax_adsorbate", 2, "a/prescreen.json",
+               "a/ontop0.json") + site.replace("hollow0", "ontop0")
+        + _job("Fri Nov 27 11:00:00 2026", "relax_clean_slab", 3,
+               "s/coatings/Ag/100/terminations.json", "ag.json")
+        + _job("Fri Nov 27 11:00:00 2026", "charge_transfer", 4, "x.json", "cdd.json")
+        + "    wildcards: metal=Na, name=Ag\n", finished=False)
+    _, settings = screen_cost.cfg.load(Path(screen_cost.__file__).parents[1]
+                                       / "config/config.yaml", "fast")
+    more, _ = screen_cost.estimate_pending(pending, done, tmp_path, settings)
+    assert [j.seconds for j in more[:2]] == pytest.approx([100.0, 0.0])
+    assert more[3].inputs == ["x.json", "s/coatings/Ag/100/terminations.json"]

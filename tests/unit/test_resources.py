@@ -109,6 +109,21 @@ def test_charge_density_differences_cost_what_they_compute(tmp_path, fast):
     assert cost(sites, summaries["dft_relaxed"]) == pytest.approx(2 * site + 3 * part)
     assert cost(summaries["dft_relaxed"]) == pytest.approx(3 * part)
     assert cost() == pytest.approx(2 * site + 3 * part)  # nothing known: the budget
+    # before the interface has run, the preset's stage (fast: dft_at_ml) decides, and the
+    # slab is sized from its terminations.json where one is given
+    later = tmp_path / "interfaces" / "summaries" / "later" / "Na-100.json"
+    assert cost(sites, later) == pytest.approx(2 * site)
+    relaxed = {**settings, "interface": {**settings["interface"], "stage": "dft_relaxed"}}
+    assert resources.dft_seconds("charge_transfer", relaxed, [str(sites), str(later)]) == (
+        pytest.approx(2 * site + 3 * part))
+    terms = tmp_path / "terminations.json"
+    terms.write_text(json.dumps({"terminations": [{"index": 0, "n_atoms": 16,
+                                                   "formula": "Ag16"}]}))
+    sized = resources.dft_seconds("charge_transfer", settings,
+                                  [str(sites), str(later), str(terms)], {"metal": "Na"})
+    assert sized == pytest.approx(2 * resources.single_point_s(
+        17, calc, resources.electrons("Ag16Na", calc)))
+    assert sized < 2 * site
 
 
 def test_reaction_phases_ask_for_their_own_k_mesh_and_cutoff(root, fast):
