@@ -205,6 +205,8 @@ def dft_seconds(rule: str, settings: Mapping, paths: Iterable[str] = (),
     the rules name them.
     """
     paths, wildcards = [str(p) for p in paths], dict(wildcards or {})
+    if rule in REACTION_RULES:  # at the reaction phases' k-mesh and cut-off
+        settings = {**settings, "calculator": reaction_calculator(settings)}
     calc = settings["calculator"]
     if rule == "compute_atom":
         box = calc.get("atom_box_A", 10.0)

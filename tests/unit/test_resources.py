@@ -137,6 +137,12 @@ def test_reaction_phases_ask_for_their_own_k_mesh_and_cutoff(root, fast):
     low = resources.request("compute_phase", plain, parallel, 1, cif, wild)
     high = resources.request("compute_phase", dense, parallel, 1, cif, wild)
     assert high["runtime"] > low["runtime"] and high["mem_mb"] > low["mem_mb"]
+    # the estimate itself (which the cost model calibrates) is at the reactions' values:
+    # (6.0 / kpt_density) * (450 / ecut) ** 1.5 more
+    calc = settings["calculator"]
+    ratio = (6.0 / calc["kpt_density"]) ** 2 * (450 / calc["ecut_eV"]) ** 1.5
+    assert resources.dft_seconds("compute_phase", dense, cif, wild) == pytest.approx(
+        ratio * resources.dft_seconds("compute_phase", plain, cif, wild))
     bulk = [str(root / "structures/anodes/Na.cif")]
     assert (resources.request("compute_bulk", plain, parallel, 1, bulk, {"metal": "Na"})
             == resources.request("compute_bulk", dense, parallel, 1, bulk, {"metal": "Na"}))
