@@ -45,8 +45,9 @@ def interface_rows(adhesions: list[dict], sigma_J_m2: float | None,
     for rec in adhesions:
         w_ad = rec.get("W_ad_J_m2")
         sigma = rec.get("metal_surface_energy_J_m2") if dft_sigma else sigma_J_m2
-        theta, regime = (contact_angle(w_ad, sigma) if w_ad is not None and sigma
-                         else (None, None))
+        known = (w_ad is not None and not math.isnan(w_ad) and sigma is not None
+                 and sigma > 0)  # a DFT film energy <= 0 (a broken film) has no angle
+        theta, regime = contact_angle(w_ad, sigma) if known else (None, None)
         status = rec["status"] if rec["status"] == "ok" else f"{rec['status']}: {rec['reason']}"
         rows.append({
             "coating": rec["name"], "metal_miller": rec["metal_miller"],
@@ -159,13 +160,22 @@ def only_physical(flags: str) -> bool:
 
 def best_sites(table: pd.DataFrame) -> pd.DataFrame:
     """Per coating, the unflagged freely relaxed site with the lowest E_b vs the atom (over
-    all facets); where a coating has none, its lowest DFT site whose flags are all
-    :data:`PHYSICAL_FLAGS`. The laterally held site energies do not rank."""
+    all facets); where a coating has none, its lowest relaxed site whose flags are all
+    :data:`PHYSICAL_FLAGS`; where it has neither, its lowest unflagged DFT single point
+    (``dft_stage`` ``dft_single_point``: a site ml-then-dft did not relax, an upper bound
+    on its E_b). A single point never outranks a relaxed site: the sites relaxed are
+    those whose single points were lowest, and relaxing only lowers them. The laterally
+    held site energies do not rank."""
     free = table[table["E_b_atom_eV"].notna() & (table["site_energy_mode"] == "free")]
-    clean = free[free["flags"] == ""]
-    fallback = free[free["flags"].map(only_physical)
-                    & ~free["coating"].isin(set(clean["coating"]))]
-    usable = pd.concat([clean, fallback])
+    relaxed = free["dft_stage"] != "dft_single_point"
+    tiers = (free[relaxed & (free["flags"] == "")],
+             free[relaxed & free["flags"].map(only_physical).astype(bool)],
+             free[~relaxed & (free["flags"] == "")])
+    usable, taken = [], set()
+    for tier in tiers:
+        usable.append(tier[~tier["coating"].isin(taken)])
+        taken |= set(tier["coating"])
+    usable = pd.concat(usable)
     if usable.empty:
         return usable
     idx = usable.groupby("coating")["E_b_atom_eV"].idxmin()
@@ -278,6 +288,10 @@ def ranking(candidates: list[dict], table: pd.DataFrame, baseline_E_b_atom_eV: f
             if b["flags"]:
                 row["status"] = (f"ok, every site flagged: ranked on {b['site']}, which "
                                  f"ended {b['flags']}")
+            elif b["dft_stage"] == "dft_single_point":
+                row["status"] = (f"ok, no relaxed site usable: ranked on {b['site']}'s DFT "
+                                 "single point at the ML geometry (unrelaxed: E_b an upper "
+                                 "bound)")
             if b["polar_termination"]:
                 row["status"] += (f"{'; ' if row['status'] != 'ok' else ', '}polar "
                                   f"termination: ({b['miller']}) has no non-polar cut; its "
@@ -349,9 +363,11 @@ def run_summary(rankings: dict[str, pd.DataFrame], max_reason: int = 160) -> tup
 
 def baseline_binding(baseline: pd.DataFrame, reference_miller: str) -> float | None:
     """E_b (eV, vs the isolated atom) of the anode metal's adatom on its own
-    ``reference_miller`` surface: the best unflagged site; None if none has an energy."""
-    ref = baseline[(baseline["miller"] == reference_miller) & (baseline["flags"] == "")]
-    return float(ref["E_b_atom_eV"].min()) if ref["E_b_atom_eV"].notna().any() else None
+    ``reference_miller`` surface: its best site as :func:`best_sites` picks a coating's
+    (an adatom that moved to another site on the soft metal still ended in a real
+    minimum); None if none has an energy."""
+    best = best_sites(baseline[baseline["miller"] == reference_miller])
+    return float(best["E_b_atom_eV"].min()) if len(best) else None
 
 
 def ranking_markdown(metal: str, ranked: pd.DataFrame, reference_miller: str,

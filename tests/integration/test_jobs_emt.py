@@ -317,6 +317,64 @@ def test_interface_at_ml_geometries_needs_no_dft_relaxation(tmp_path, root, sett
     assert adhesion["W_ad_J_m2"] < adhesion["W_sep_J_m2"]
 
 
+def test_w_ad_at_ml_geometries_never_uses_a_part_above_its_cut(tmp_path, root, settings,
+                                                              monkeypatch):
+    """dft_at_ml: a separated part's DFT single point at its ML geometry may lie above its
+    DFT energy as cut (an ML model's minimum is not DFT's); W_ad then uses the cut's
+    energy (a relaxation never rises) and the record says by how much. A part whose
+    single point as cut fails its SCF fails the W_ad record with the reason, instead of
+    stopping the job. Here the "ML" relaxation ends 0.1 A rattled off the EMT minimum."""
+    from philicity.jobs import interfaces as job
+
+    shutil.copy(root / "structures/coatings/Al.cif", tmp_path / "Al.cif")
+    jobs.check_candidate(tmp_path / "Al.cif", "Al", settings, tmp_path / "cand.json")
+    jobs.select_termination(tmp_path / "cand.json", tmp_path / "Al.cif", "100", settings,
+                            tmp_path / "terminations.json")
+    s = {**settings, "interface": {**settings["interface"], "max_area_A2": 60.0,
+                                   "max_strain_pct": 6.0, "max_atoms": 40,
+                                   "film_thickness_A": 4.0, "substrate_thickness_A": 4.0,
+                                   "registry_grid": 1, "stage": "dft_at_ml", "window_eV": 0.1}}
+    ml = {"calculator": {"name": "emt"}, "fmax_eV_A": 0.05, "steps": 100}
+    jobs.compute_bulk(root / "structures/coatings/Ag.cif", "Ag", settings, tmp_path / "bulk")
+    jobs.scan_interface(tmp_path / "terminations.json", tmp_path / "Al.cif",
+                        tmp_path / "bulk/record.json", "Ag", "100", 0, s,
+                        tmp_path / "scan.json", tmp_path / "ck/scan.json", ml=ml)
+    iface = jobs.relax_interface(tmp_path / "scan.json", s, tmp_path / "relaxed",
+                                 tmp_path / "ck/iface.traj")
+    assert iface["relax_converged"] is True  # the chosen registry's ML relaxation's
+    relax = ml_then_dft.ml_relax
+
+    def rattled(atoms, calc, fmax, steps, checkpoint):
+        out = relax(atoms, calc, fmax, steps, checkpoint)
+        out.atoms.rattle(0.1, seed=1)
+        return out
+    monkeypatch.setattr(job.ml_then_dft, "ml_relax", rattled)
+    rec = jobs.compute_adhesion(tmp_path / "scan.json", tmp_path / "relaxed",
+                                tmp_path / "bulk/record.json", s, tmp_path / "adhesion",
+                                tmp_path / "ck/adhesion", ml=ml)
+    assert rec["status"] == "ok" and set(rec["relaxed_part_above_cut_eV"]) == {"metal",
+                                                                             "coating"}
+    metal = read_json(tmp_path / "adhesion/metal/record.json")
+    assert metal["n_atoms"] == read_json(tmp_path / "scan.json")["n_atoms"] - read_json(
+        tmp_path / "adhesion/coating/record.json")["n_atoms"]
+    assert metal["energy_eV"] - rec["E_metal_eV"] == pytest.approx(
+        rec["relaxed_part_above_cut_eV"]["metal"], abs=1e-4)
+    assert rec["W_ad_J_m2"] == pytest.approx(rec["W_sep_J_m2"])  # both parts as cut
+    # the coating's single point as cut fails: a failed record naming it
+    single_point = job.slab_single_point
+
+    def failing(atoms, settings_, options, txt, **kw):
+        out = single_point(atoms, settings_, options, txt, **kw)
+        if str(txt).endswith("as_cut_calc.txt") and "coating" in str(txt):
+            out.energy_eV = None
+        return out
+    monkeypatch.setattr(job, "slab_single_point", failing)
+    rec = jobs.compute_adhesion(tmp_path / "scan.json", tmp_path / "relaxed",
+                                tmp_path / "bulk/record.json", s,
+                                tmp_path / "adhesion2", tmp_path / "ck/adhesion2", ml=ml)
+    assert rec["status"] == "failed" and "coating as cut: SCF not converged" in rec["reason"]
+
+
 def test_interface_without_a_match_is_a_status_not_an_error(surface, root, settings):
     tmp, _ = surface
     settings = {**settings, "interface": {**settings["interface"], "max_strain_pct": 0.1,

@@ -76,6 +76,33 @@ def test_a_coating_whose_every_site_moved_or_reconstructed_ranks_on_its_lowest()
     assert out.loc["Ag", "best_site"] == "t0-hollow0" and out.loc["Ag", "status"] == "ok"
 
 
+def test_an_unrelaxed_single_point_never_outranks_a_relaxed_site():
+    """Under ml-then-dft the sites outside the window keep their DFT single point (an upper
+    bound). A coating whose relaxed sites all moved ranks on the lowest of those, not on
+    an unflagged single point; one with single points only ranks on them, and says so.
+    The baseline falls back the same way (an adatom on soft Na often moves)."""
+    single = {"stage": "dft_single_point"}
+    table = ranking.site_rows([
+        _site("Cu", "t0-hollow0", -12.0, flags=["moved (hollow -> hcp, 1.4 A)"]),
+        {**_site("Cu", "t0-ontop0", -11.2), **single},
+        {**_site("Zn", "t0-hollow0", -11.4), **single},
+        {**_site("Zn", "t0-ontop0", -11.1), **single}], {}, -0.2, -1.3)
+    out = ranking.ranking([{"name": "Cu", "status": "ok"}, {"name": "Zn", "status": "ok"}],
+                          table, -1.5, W, "h").set_index("coating")
+    assert out.loc["Cu", "best_site"] == "t0-hollow0"  # -1.8 eV, moved, not -1.0 unrelaxed
+    assert out.loc["Cu", "status"].startswith("ok, every site flagged")
+    assert out.loc["Zn", "best_site"] == "t0-hollow0"
+    assert out.loc["Zn", "E_b_atom_eV"] == pytest.approx(-1.2)
+    assert out.loc["Zn", "status"].startswith("ok, no relaxed site usable: ranked on "
+                                              "t0-hollow0's DFT single point")
+    base = ranking.site_rows([{**_site("Na", "t0-bridge0", -11.6, flags=["moved"]),
+                               "miller": "110"},
+                              {**_site("Na", "t0-ontop0", -11.0, flags=["desorbed"]),
+                               "miller": "110"}], {"Na": "Na"}, -0.2, -1.3)
+    assert ranking.baseline_binding(base, "110") == pytest.approx(-1.4)
+    assert ranking.baseline_binding(base, "100") is None
+
+
 def test_a_failed_facet_gives_its_reason_to_the_ranking():
     facet = {"name": "Steep", "miller": "531", "status": "failed",
              "reason": "Steep.cif: miller (531): 100 atoms exceed max_atoms=40"}
@@ -108,6 +135,11 @@ def test_interface_rows_angles_and_best_interface():
     assert "X" not in best.index
     dft = ranking.interface_rows(recs[:1], None, dft_sigma=True)
     assert dft.iloc[0]["sigma_lv_J_m2"] == pytest.approx(0.22)
+    # a DFT film surface energy <= 0 (a film that fell apart) or a NaN W_ad: no angle,
+    # and the report is still written
+    broken = {**_adhesion("Pb", 0.44), "metal_surface_energy_J_m2": -0.05}
+    rows = ranking.interface_rows([broken, _adhesion("C", math.nan)], None, dft_sigma=True)
+    assert rows["theta_deg"].isna().all() and rows["wetting_regime"].isna().all()
 
 
 def test_ranking_uses_theta_and_names_a_missing_interface():

@@ -131,6 +131,7 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
             relaxed = ml_out.atoms.copy()
             relaxed.set_constraint(atoms.constraints)
             point.update(ml_energy_eV=ml_out.energy_eV, ml_steps=ml_out.steps,
+                         ml_relax_converged=ml_out.relax_converged,
                          atoms=jsonio.encode(relaxed))
         done[offset] = point
         write_json(checkpoint, {"points": list(done.values())})
@@ -185,7 +186,9 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
         chosen = next(p for p in ok if p["energy_eV"] <= lowest + 1e-4)
         best_atoms = geometry[tuple(chosen["offset"])]
         rec.update(status="ok", registry=chosen["offset"], energy_eV=chosen["energy_eV"],
-                   scf_converged=chosen["scf_converged"], atoms=jsonio.encode(best_atoms))
+                   scf_converged=chosen["scf_converged"],
+                   ml_relax_converged=chosen.get("ml_relax_converged"),
+                   atoms=jsonio.encode(best_atoms))
         gpw = done[tuple(chosen["offset"])].get("gpw")
         if gpw is not None and Path(gpw).exists():
             rec["gpw"] = gpw
@@ -246,8 +249,10 @@ def relax_interface(scan_json: str | Path, settings: dict, outdir: str | Path,
     fields.update(registry=scan["registry"], area_A2=scan["area_A2"],
                   interface_stage=scan.get("interface_stage", "dft_relaxed"))
     if fields["interface_stage"] == "dft_at_ml":
+        # its geometry is the ML relaxation's: that one's convergence is the interface's
         rec = record("interface", None, settings, **fields, energy_eV=scan["energy_eV"],
-                     scf_converged=scan["scf_converged"], relax_converged=None, steps=0)
+                     scf_converged=scan["scf_converged"],
+                     relax_converged=scan.get("ml_relax_converged"), steps=0)
         return finish(outdir, rec, jsonio.decode(scan["atoms"]))
     hessian = load_hessian(scan.get("hessian"))
     options = termination_options(options, scan.get("polar_termination", False))
@@ -337,24 +342,35 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
             out = slab_single_point(atoms, settings, options, part_dir / "calc.txt")
         parts[part] = out
         write_kept(part_dir / "key.json", key, {})  # before the record, written last
-        finish(part_dir, record(f"adhesion_{part}", out, settings, **fields), out.atoms,
+        finish(part_dir, record(f"adhesion_{part}", out, settings,
+                                **{**fields, "n_atoms": len(atoms)}), out.atoms,
                checkpoint_dir / f"{part}.traj")
     energies = {p: o.energy_eV for p, o in parts.items()}
+    # frozen: the parts exactly as they sit in the relaxed interface (the first frame of
+    # their relaxation, or their single point as cut), for the work of separation
+    frozen = {p: o.extra.get("energy_initial_eV", o.energy_eV) for p, o in parts.items()}
     bulk = read_json(bulk_json)
     flags = [f"{p}: SCF not converged" for p, o in parts.items() if not o.scf_converged]
+    flags += [f"{p} as cut: SCF not converged" for p in ("metal", "coating")
+              if frozen[p] is None and energies[p] is not None]
     flags += [f"{p}: relaxation not converged" for p, o in parts.items()
               if settings["interface"]["relax_separated"] and not o.relax_converged]
     if iface_rec.get("relax_converged") is False:
         flags.append("interface: relaxation not converged")
+    above_cut = {}
+    for p in ("metal", "coating"):
+        # a relaxed part cannot lie above its start; a DFT single point at the ML model's
+        # geometry can (dft_at_ml): then the cut's DFT energy is the better estimate
+        if None not in (energies[p], frozen[p]) and energies[p] > frozen[p]:
+            above_cut[p] = round(energies[p] - frozen[p], 4)
+            energies[p] = frozen[p]
     rec = record("adhesion", None, settings, **fields, flags=flags,
+                 relaxed_part_above_cut_eV=above_cut,
                  E_interface_eV=iface_rec["energy_eV"],
                  **{f"E_{p}_eV": e for p, e in energies.items()})
-    if None in energies.values():
+    if None in energies.values() or None in frozen.values():
         rec.update(status="failed", reason="; ".join(flags))
     else:
-        # frozen: the parts exactly as they sit in the relaxed interface (the first frame
-        # of their relaxation), for the work of separation
-        frozen = {p: o.extra.get("energy_initial_eV", o.energy_eV) for p, o in parts.items()}
         rec.update(energetics.adhesion(
             iface_rec["energy_eV"], energies["metal"], energies["coating"], frozen["metal"],
             frozen["coating"], energies["metal_unstrained"], scan["area_A2"],

@@ -154,6 +154,7 @@ class InterfaceScanRecord(Record, InterfaceKey, total=False):
     scan: list[dict]  # offset, energy_eV, scf_converged, ...
     registry: list[float]
     atoms: str  # the lowest registry, ASE JSON
+    ml_relax_converged: bool | None  # its ML relaxation's (dft_at_ml)
 
 
 class InterfaceRecord(CalculationRecord, InterfaceKey, total=False):
@@ -169,6 +170,9 @@ class AdhesionRecord(Record, InterfaceKey, total=False):
     E_metal_eV: float | None
     E_coating_eV: float | None
     E_metal_unstrained_eV: float | None
+    # part -> how far its DFT energy at the ML geometry lay above its cut's (eV); the
+    # cut's is used for W_ad (E_metal_eV, E_coating_eV are the energies used)
+    relaxed_part_above_cut_eV: dict[str, float]
     W_ad_J_m2: float
     W_sep_J_m2: float
     E_strain_J_m2: float
