@@ -301,10 +301,11 @@ def ranking(candidates: list[dict], table: pd.DataFrame, baseline_E_b_atom_eV: f
             i = best_iface.loc[name]
             row.update(W_ad_J_m2=i["W_ad_J_m2"], theta_deg=i["theta_deg"],
                        wetting_regime=i["wetting_regime"])
-        elif len(mine) and row["status"] == "ok":
+        elif len(mine) and row["status"].startswith("ok"):
             problems = "; ".join(f"{r.status if r.status != 'ok' else r.flags}"
                                  for r in mine.itertuples())
-            row["status"] = f"ok, no usable interface: {problems}"
+            row["status"] += (f"{'; ' if row['status'] != 'ok' else ', '}no usable "
+                              f"interface: {problems}")
         if reactions is not None and name in set(reactions["coating"]):
             r = reactions.set_index("coating").loc[name]
             row.update(E_react_eV_per_M=r["E_react_eV_per_M"],
@@ -317,6 +318,10 @@ def ranking(candidates: list[dict], table: pd.DataFrame, baseline_E_b_atom_eV: f
         if row["status"].startswith("ok"):
             row["score"] = score(row["dE_vs_baseline_eV"], row["theta_deg"], weights,
                                  row.get("E_react_eV_per_M"))
+            if row["score"] is None:  # listed after the ranked rows, without a rank
+                row["status"] += (f"{'; ' if row['status'] != 'ok' else ', '}not scored: "
+                                  "no dE_vs_baseline (no usable baseline site) and no "
+                                  "contact angle")
         rows.append(row)
     df = pd.DataFrame(rows, columns=[c for c in RANKING_COLUMNS if c != "rank"])
     if df.empty:
@@ -324,7 +329,9 @@ def ranking(candidates: list[dict], table: pd.DataFrame, baseline_E_b_atom_eV: f
     df["_failed"] = ~df["status"].str.startswith("ok")
     df = df.sort_values(["_failed", "score", "coating"], ascending=[True, False, True],
                         na_position="last", kind="stable", ignore_index=True)
-    df["rank"] = [i + 1 if not failed else None for i, failed in enumerate(df["_failed"])]
+    df["rank"] = [i + 1 if not failed and pd.notna(value) else None
+                  for i, (failed, value) in enumerate(zip(df["_failed"], df["score"],
+                                                          strict=True))]
     df["rank"] = df["rank"].astype("Int64")
     return df[RANKING_COLUMNS]
 
@@ -344,6 +351,7 @@ def run_summary(rankings: dict[str, pd.DataFrame], max_reason: int = 160) -> tup
         failed = df[status.str.startswith("failed")]
         flagged = ranked[ranked["flags"].fillna("").astype(str) != ""]
         unranked = df[status.str.startswith("not ranked")]
+        unscored = df[df["rank"].isna() & status.str.startswith("ok")]
         lines.append(f"{metal}: {len(ranked)} coatings ranked, {len(failed)} failed, "
                      f"{len(flagged)} with flagged sites")
         if len(ranked):
@@ -355,6 +363,7 @@ def run_summary(rankings: dict[str, pd.DataFrame], max_reason: int = 160) -> tup
         lines += [f"  flagged: {r.coating}: {str(r.flags).split(':')[0]}"
                   for r in flagged.itertuples()]
         lines += [f"  {short(str(r.status))}" for r in unranked.itertuples()]
+        lines += [f"  not scored: {r.coating}" for r in unscored.itertuples()]
         lines += [f"  note: {r.coating}: {short(str(r.status))}" for r in ranked.itertuples()
                   if str(r.status) != "ok"]
         problems += len(failed)

@@ -103,6 +103,21 @@ def test_an_unrelaxed_single_point_never_outranks_a_relaxed_site():
     assert ranking.baseline_binding(base, "100") is None
 
 
+def test_a_coating_with_no_term_of_the_score_is_listed_without_a_rank():
+    """No baseline (every dE empty) and no interface: no score, so no rank (not ranks in
+    alphabetical order); the status and the run summary say why."""
+    table = ranking.site_rows([_site("Ag", "t0-hollow0", -12.0), _site("Al", "t0-hollow0",
+                                                                      -11.0)], {}, -0.2, -1.3)
+    cands = [{"name": n, "status": "ok"} for n in ("Al", "Ag")]
+    out = ranking.ranking(cands, table, None, W, "h").set_index("coating")
+    assert out["rank"].isna().all() and out["score"].isna().all()
+    assert out.loc["Ag", "E_b_atom_eV"] == pytest.approx(-1.8)  # still in the table
+    assert out.loc["Ag", "status"] == ("ok, not scored: no dE_vs_baseline (no usable "
+                                       "baseline site) and no contact angle")
+    text, problems = ranking.run_summary({"Na": out.reset_index()})
+    assert "0 coatings ranked" in text and "not scored: Ag" in text and problems == 0
+
+
 def test_a_failed_facet_gives_its_reason_to_the_ranking():
     facet = {"name": "Steep", "miller": "531", "status": "failed",
              "reason": "Steep.cif: miller (531): 100 atoms exceed max_atoms=40"}
