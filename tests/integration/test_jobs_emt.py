@@ -375,6 +375,38 @@ def test_w_ad_at_ml_geometries_never_uses_a_part_above_its_cut(tmp_path, root, s
     assert rec["status"] == "failed" and "coating as cut: SCF not converged" in rec["reason"]
 
 
+def test_a_registry_whose_scf_failed_is_named_in_the_scan(tmp_path, root, settings,
+                                                          monkeypatch):
+    """The lowest registry is chosen among those that converged; one whose single point
+    failed might have been lower, so the scan record names it."""
+    from philicity.jobs import interfaces as job
+
+    shutil.copy(root / "structures/coatings/Al.cif", tmp_path / "Al.cif")
+    jobs.check_candidate(tmp_path / "Al.cif", "Al", settings, tmp_path / "cand.json")
+    jobs.select_termination(tmp_path / "cand.json", tmp_path / "Al.cif", "100", settings,
+                            tmp_path / "terminations.json")
+    s = {**settings, "interface": {**settings["interface"], "max_area_A2": 60.0,
+                                   "max_strain_pct": 6.0, "max_atoms": 40,
+                                   "film_thickness_A": 4.0, "substrate_thickness_A": 4.0,
+                                   "registry_grid": 2, "stage": "dft_relaxed"}}
+    jobs.compute_bulk(root / "structures/coatings/Ag.cif", "Ag", settings, tmp_path / "bulk")
+    single_point, calls = job.slab_single_point, []
+
+    def first_fails(*args, **kw):
+        out = single_point(*args, **kw)
+        calls.append(out)
+        if len(calls) == 1:
+            out.energy_eV, out.scf_converged = None, False
+        return out
+    monkeypatch.setattr(job, "slab_single_point", first_fails)
+    scan = jobs.scan_interface(tmp_path / "terminations.json", tmp_path / "Al.cif",
+                               tmp_path / "bulk/record.json", "Ag", "100", 0, s,
+                               tmp_path / "scan.json", tmp_path / "ck/scan.json")
+    first = scan["scan"][0]["offset"]
+    assert scan["status"] == "ok" and len(calls) == len(scan["scan"]) == 4
+    assert scan["registries_scf_failed"] == [first] and scan["registry"] != first
+
+
 def test_interface_without_a_match_is_a_status_not_an_error(surface, root, settings):
     tmp, _ = surface
     settings = {**settings, "interface": {**settings["interface"], "max_strain_pct": 0.1,

@@ -175,8 +175,11 @@ def scan_interface(terminations_json: str | Path, coating_structure: str | Path,
                **{k: v for k, v in done[o].items()
                   if k not in ("atoms", "key", "gpw", "density")}}
               for o in starts]
-    rec.update(scan=points, interface_stage=stage)
     ok = [p for p in points if p["energy_eV"] is not None]
+    # the lowest is chosen among the converged ones: a registry whose SCF failed might
+    # have been lower, which the record says
+    rec.update(scan=points, interface_stage=stage, registries_scf_failed=[
+        p["offset"] for p in points if p["energy_eV"] is None and "dft" not in p])
     if not ok:
         rec.update(status="failed", reason="no registry converged (SCF)")
     else:

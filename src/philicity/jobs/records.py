@@ -155,6 +155,7 @@ class InterfaceScanRecord(Record, InterfaceKey, total=False):
     registry: list[float]
     atoms: str  # the lowest registry, ASE JSON
     ml_relax_converged: bool | None  # its ML relaxation's (dft_at_ml)
+    registries_scf_failed: list[list[float]]  # offsets whose DFT single point failed
 
 
 class InterfaceRecord(CalculationRecord, InterfaceKey, total=False):
