@@ -10,24 +10,30 @@ from pymatgen.io.ase import AseAtomsAdaptor
 SITE_KINDS = ("ontop", "bridge", "hollow")
 
 
+# A hollow's corner atoms may lie at unequal distances: the pseudo-threefold hollow of
+# bcc(110) (Li: 1.65, 1.94, 1.94 A) is 18 % off; a square lattice's triangle centroid,
+# which is no site, 58 %
+HOLLOW_SPREAD = 0.25
+
+
 def classify_site(slab: Atoms, xy: np.ndarray, tolerance_A: float = 0.15,
                   depth_A: float = 1.0) -> str | None:
     """Kind of the point ``xy`` from its top-layer neighbours, or None for a low-symmetry point.
 
     ontop: a top-layer atom within ``tolerance_A`` laterally; bridge: exactly two
-    equidistant nearest top-layer atoms; hollow: three or more. pymatgen's Delaunay
-    sites are relabelled with this, because on square lattices the "bridge" across
-    a square's diagonal is the four-fold hollow and the "hollow" triangle centroids
-    are no site at all.
+    equidistant nearest top-layer atoms; hollow: three or more nearest top-layer atoms
+    within :data:`HOLLOW_SPREAD` (relative) of the nearest. pymatgen's Delaunay sites are
+    relabelled with this, because on square lattices the "bridge" across a square's
+    diagonal is the four-fold hollow and the "hollow" triangle centroids are no site at
+    all.
     """
     top = top_layer_mask(slab, depth_A)
     d = np.sort(lateral_distances(slab.cell.array, slab.positions[top], xy))
     if d[0] < tolerance_A:
         return "ontop"
-    n_equal = int(np.sum(d - d[0] < tolerance_A))
-    if n_equal == 2:
+    if int(np.sum(d - d[0] < tolerance_A)) == 2:
         return "bridge"
-    if n_equal >= 3:
+    if int(np.sum(d < d[0] * (1 + HOLLOW_SPREAD))) >= 3:
         return "hollow"
     return None
 

@@ -103,6 +103,13 @@ def finish_slab(
         slab = prim  # SlabGenerator may return a supercell of the surface cell (fcc(111))
     atoms = to_atoms(slab)
     atoms.pbc = (True, True, False)
+    if atoms.cell[2, 2] < 0:
+        # a primitive cell with c along -z (fcc(111), bcc(110)): pymatgen's site finder
+        # takes a x b as the surface normal and would find the sites of the bottom face.
+        # c turned up and the slab moved by it into the cell; b is flipped below
+        c = atoms.cell[2].copy()
+        atoms.set_cell([atoms.cell[0], atoms.cell[1], -c], scale_atoms=False)
+        atoms.positions -= c
     # shortest in-plane cell (an oblique 135-degree cell of fcc(100) becomes the square one)
     reduced, _ = minkowski_reduce(atoms.cell.array, pbc=[True, True, False])
     if np.linalg.det(reduced) < 0:

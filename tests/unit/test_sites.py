@@ -73,3 +73,35 @@ def test_equivalent_sites_get_one_canonical_position_and_name(ag100):
     reduced = sites.find_sites(ag100)
     hollow = next(s for s in reduced if s["kind"] == "hollow")
     assert np.allclose(hollow["xy"], canonical[0], atol=1e-6) and hollow["name"] == "hollow0"
+
+
+@pytest.mark.parametrize("cif, miller, kinds", [
+    # the bridge of fcc(111) was lost when its cell's c pointed down (sites of the bottom
+    # face, relabelled against the top); bcc(110) has a pseudo-threefold hollow whose
+    # corners are 1.65, 1.94, 1.94 A away (Li)
+    ("coatings/Cu.cif", (1, 1, 1), ["ontop", "bridge", "hollow", "hollow"]),
+    ("anodes/Li.cif", (1, 1, 0), ["ontop", "bridge", "hollow", "bridge"]),
+    ("coatings/Ag.cif", (1, 0, 0), ["ontop", "bridge", "hollow"]),
+])
+def test_sites_of_the_top_face_of_shipped_facets(root, cif, miller, kinds):
+    from philicity import slabs, structures
+
+    bulk = structures.read_structure(root / "structures" / cif)
+    slab = slabs.finish_slab(slabs.generate_terminations(bulk, miller, 4.0, 10.0)[0],
+                             5.0, 1, 0.3, 200)
+    found = sites.find_sites(slab)
+    assert [s["kind"] for s in found] == kinds
+    top = slab.positions[:, 2].max()
+    for s in found:  # placed on the top face, the free one
+        assert sites.place_adatom(slab, s, "Na", 1.0).positions[-1, 2] > top
+
+
+def test_bcc110_pseudo_threefold_hollow_is_a_hollow():
+    """Corners at unequal distances within HOLLOW_SPREAD of the nearest are a hollow."""
+    from ase import Atoms
+
+    slab = Atoms("Li3", positions=[[0, 0, 5], [3.0, 0, 5], [1.5, 2.6, 5]],
+                 cell=[[6, 0, 0], [0, 7, 0], [0, 0, 15]], pbc=(True, True, False))
+    assert sites.classify_site(slab, np.array([1.5, 1.05])) == "hollow"  # 1.55, 1.83, 1.83
+    assert sites.classify_site(slab, np.array([1.5, 0.2])) == "bridge"  # 1.51, 1.51, 2.40
+    assert sites.classify_site(slab, np.array([1.0, 0.3])) is None  # 1.04, 2.02, 2.35

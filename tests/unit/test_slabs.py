@@ -43,6 +43,14 @@ def test_cu111_primitive_surface_cell(root):
     # a = 2.556 A hexagonal cell repeated 3x3 (height 2.214 A per repeat), 3 layers
     assert len(slab) == 27
     assert slabs.is_stoichiometric(slab, bulk)
+    # its primitive cell came with c along -z: turned up, the slab inside the cell, so
+    # that a x b (pymatgen's surface normal) points out of the free top face
+    cell = slab.cell.array
+    assert cell[2, 2] > 0 and np.cross(cell[0], cell[1])[2] > 0
+    z = slab.positions[:, 2]
+    assert 0 < z.min() < z.max() < cell[2, 2]
+    fixed = np.isin(np.arange(len(slab)), slab.constraints[0].get_indices())
+    assert z[fixed].max() < z[~fixed].min()  # the fixed layers are the bottom ones
 
 
 def test_max_atoms_guard(root):
