@@ -243,6 +243,14 @@ def choice_reason(terminations: list[dict], selected: list[int], choice: str | i
     compared = [t for t in terminations if t.get("gamma_J_m2") is not None]
     if len(compared) > 1:
         words.append(f"lowest surface energy of {len(compared)} compared")
+    twin = next((t for t in compared if t is not chosen and (
+        t.get("source") == chosen["index"] or chosen.get("source") == t["index"])
+        and t["gamma_J_m2"] == chosen.get("gamma_J_m2")
+        and "flipped" in (t.get("origin"), chosen.get("origin"))), None)
+    if twin is not None:  # gamma of an asymmetric slab averages its two faces
+        words.append(f"tied with its upside-down copy {twin['index']} (the same two faces, "
+                     "so the same surface energy): the first of the two is screened, "
+                     "termination: all screens both")
     return "; ".join(words) or "first of equivalent cuts"
 
 

@@ -702,3 +702,25 @@ def test_a_held_site_whose_scf_failed_is_tried_again_by_the_next_run(surface, se
     monkeypatch.undo()
     again = jobs.site_energies(*args, ml=None)
     assert all(i["energy_eV"] is not None and not i["flags"] for i in again["sites"])
+
+
+def test_termination_choice_without_a_bulk_energy_says_why(tmp_path, settings, monkeypatch):
+    """CuAu(001) has two tied cuts (Cu or Au on top); when the bulk single point fails
+    there are no surface energies to choose by, and the reason says so."""
+    from pymatgen.core import Lattice, Structure
+
+    from philicity.jobs import slabs as job
+    from philicity.relax import Outcome
+
+    cif = tmp_path / "CuAu.cif"
+    Structure(Lattice.tetragonal(2.8, 3.7), ["Cu", "Au"],
+              [[0, 0, 0], [0.5, 0.5, 0.5]]).to(filename=str(cif))
+    jobs.check_candidate(cif, "CuAu", settings, tmp_path / "cand.json")
+    monkeypatch.setattr(job, "bulk_single_point", lambda atoms, *a, **kw: Outcome(
+        atoms, None, None, scf_converged=False))
+    rec = jobs.select_termination(tmp_path / "cand.json", cif, "001", settings,
+                                  tmp_path / "terminations.json")
+    assert rec["status"] == "ok" and len(rec["terminations"]) >= 2
+    assert rec["e_bulk_per_atom_eV"] is None
+    assert rec["why"].endswith("the bulk single point failed, so no surface energies: the "
+                               f"first of the {len(rec['terminations'])} tied cuts")

@@ -256,3 +256,19 @@ def test_termination_choice_reason_in_words():
     assert slabs.choice_reason(polar, [1], 1) == "termination 1 set in the candidate's options"
     flat = [{"index": 0, "polar": False}, {"index": 1, "polar": True}]
     assert slabs.choice_reason(flat, [0], "lowest_energy") == "non-polar"
+
+
+def test_a_cut_tied_with_its_upside_down_copy_says_so():
+    """gamma of an asymmetric slab averages its two faces, so a cut and its flipped copy
+    tie by construction: the reason says which one is screened and how to get both."""
+    pair = [{"index": 0, "polar": False, "origin": "cut", "gamma_J_m2": 0.4},
+            {"index": 1, "polar": False, "origin": "flipped", "source": 0,
+             "gamma_J_m2": 0.4},
+            {"index": 2, "polar": False, "origin": "cut", "gamma_J_m2": 0.6}]
+    assert slabs.choose_termination(pair, "lowest_energy") == [0]
+    assert slabs.choice_reason(pair, [0], "lowest_energy") == (
+        "non-polar; lowest surface energy of 3 compared; tied with its upside-down copy 1 "
+        "(the same two faces, so the same surface energy): the first of the two is "
+        "screened, termination: all screens both")
+    pair[2]["gamma_J_m2"] = 0.3  # another cut lower: no tie to speak of
+    assert "upside-down" not in slabs.choice_reason(pair, [2], "lowest_energy")

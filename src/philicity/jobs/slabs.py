@@ -109,8 +109,12 @@ def select_termination(candidate_json: str | Path, structure_path: str | Path,
         entry["gamma_J_m2"] = (energetics.surface_energy(
             energy, len(slab), e_bulk_atom, entry["area_A2"]) if energy is not None else None)
     selected = slabs.choose_termination(rec["terminations"], choice)
+    why = slabs.choice_reason(rec["terminations"], selected, choice)
+    if choice == "lowest_energy" and len(compare) > 1 and e_bulk_atom is None:
+        why += ("; the bulk single point failed, so no surface energies: the first of the "
+                f"{len(compare)} tied cuts")
     rec.update(status="ok", selected=selected, e_bulk_per_atom_eV=e_bulk_atom, choice=choice,
-               why=slabs.choice_reason(rec["terminations"], selected, choice))
+               why=why)
     write_json(out_json, rec)
     return rec
 
