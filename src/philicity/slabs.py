@@ -180,9 +180,11 @@ def termination_rank(termination: dict) -> tuple:
     then no polyanion cut, then the smallest dipole (only a polar cut has one), then
     stoichiometric (its surface energy is well defined). Keys a record lacks count as
     the best value, so terminations cut before they were recorded keep their order."""
-    return (bool(termination.get("polar", False)),
+    polar = bool(termination.get("polar", False))
+    return (polar,
             termination.get("polyanions_cut", 0) > 0,
-            abs(termination.get("dipole_e_per_A", 0.0)),
+            # a non-polar cut's leftover dipole (below POLAR_DIPOLE_E_PER_A) is noise
+            abs(termination.get("dipole_e_per_A", 0.0)) if polar else 0.0,
             not termination.get("stoichiometric", True))
 
 

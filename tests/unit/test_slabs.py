@@ -272,3 +272,10 @@ def test_a_cut_tied_with_its_upside_down_copy_says_so():
         "screened, termination: all screens both")
     pair[2]["gamma_J_m2"] = 0.3  # another cut lower: no tie to speak of
     assert "upside-down" not in slabs.choice_reason(pair, [2], "lowest_energy")
+
+
+def test_a_non_polar_cuts_leftover_dipole_does_not_outrank_stoichiometry():
+    cuts = [{"index": 0, "polar": False, "dipole_e_per_A": 4e-4, "stoichiometric": True},
+            {"index": 1, "polar": False, "dipole_e_per_A": 1e-5, "stoichiometric": False}]
+    assert slabs.terminations_to_compare(cuts) == [0]
+    assert slabs.choose_termination(cuts, "lowest_energy") == [0]
