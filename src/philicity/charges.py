@@ -75,19 +75,28 @@ def _legacy_hirshfeld(legacy) -> list[float]:
     return [float(q) for q in HirshfeldPartitioning(legacy).get_charges()]
 
 
-def saved_density(gpw: str | Path, refinement: int = 2,
-                  hirshfeld: bool = True) -> tuple[np.ndarray, list[float] | None]:
-    """The all-electron density (e/A^3, fine grid times ``refinement``) and, if
+def saved_density(gpw: str | Path, refinement: int = 2, hirshfeld: bool = True,
+                  atoms: Atoms | None = None, tol_A: float = 1e-4
+                  ) -> tuple[np.ndarray, list[float] | None] | None:
+    """The all-electron density (e/A^3, GPAW's fine grid with ``refinement`` 2) and, if
     ``hirshfeld``, the Hirshfeld charges (e) of a converged calculation saved by
     :func:`save_density` (or :func:`hirshfeld_charges` with ``keep``): the same numbers
-    as from the calculation itself, with no SCF."""
+    as from the calculation itself, with no SCF. With ``atoms``: None unless the saved
+    calculation is of exactly these atoms (elements, cell and positions within
+    ``tol_A``), so that a file left from an earlier geometry is never read."""
     legacy = _legacy(Path(gpw))
+    if atoms is not None:
+        kept = legacy.get_atoms()
+        if (len(kept) != len(atoms) or (kept.numbers != atoms.numbers).any()
+                or not np.allclose(kept.cell.array, atoms.cell.array, atol=tol_A)
+                or not np.allclose(kept.positions, atoms.positions, atol=tol_A)):
+            return None
     rho = np.asarray(legacy.get_all_electron_density(gridrefinement=refinement))
     return rho, _legacy_hirshfeld(legacy) if hirshfeld else None
 
 
 def all_electron_density(calc, refinement: int = 2) -> np.ndarray | None:
-    """GPAW's all-electron density (e/A^3) on its fine grid times ``refinement``; None for
+    """GPAW's all-electron density (e/A^3) on its fine grid (``refinement`` 2); None for
     calculators without one."""
     gpaw = _gpaw(calc)
     return None if gpaw is None else np.asarray(
@@ -135,14 +144,19 @@ def plane_profile(rho: np.ndarray, cell: np.ndarray) -> Profile:
     dz = cell[2, 2] / nz
     area = abs(np.linalg.det(cell[:2, :2]))
     line = rho.mean(axis=(0, 1)) * area
-    # each grid point stands for the slice [z, z + dz): the charge below z excludes it
-    return Profile(np.arange(nz) * dz, line, np.concatenate([[0.0], np.cumsum(line)[:-1]]) * dz)
+    # the grid samples the density at z (not slices from z): the charge below z is the
+    # trapezoid rule's integral from the cell's bottom (in the vacuum) to z
+    return Profile(np.arange(nz) * dz, line, (np.cumsum(line) - line / 2 - line[0] / 2) * dz)
 
 
-def interface_plane(atoms: Atoms, lower: np.ndarray) -> float:
+def interface_plane(atoms: Atoms, lower: np.ndarray) -> float | None:
     """The plane between two parts stacked along z (A): midway between the highest atom
-    of the lower part (``lower``: boolean mask) and the lowest atom of the upper one."""
+    of the lower part (``lower``: boolean mask) and the lowest atom of the upper one;
+    None where they overlap in z (an adatom that sank into the surface), since no plane
+    separates them."""
     z = atoms.positions[:, 2]
+    if z[~lower].min() <= z[lower].max():
+        return None
     return float((z[lower].max() + z[~lower].min()) / 2)
 
 

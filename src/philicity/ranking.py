@@ -428,6 +428,10 @@ def charge_rows(records: list[dict], folder_of: dict[str, str]) -> pd.DataFrame:
     file (in ``folder_of[coating]``); a skipped or failed part with its reason."""
     rows = []
     for rec in records:
+        if rec.get("status") != "ok" and not rec.get("parts"):  # the job itself failed
+            rows.append({"coating": rec["name"],
+                         "status": f"{rec.get('status')}: {rec.get('reason', '')}",
+                         "cube": ""})
         for part in rec.get("parts", []):
             status = part["status"] if part["status"] == "ok" else (
                 f"{part['status']}: {part.get('reason', '')}")

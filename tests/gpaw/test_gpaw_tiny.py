@@ -90,6 +90,12 @@ def test_real_gpaw_relaxation_of_na_on_al100(tmp_path, tiny, root):
     assert reused["upper_hirshfeld_e"] == pytest.approx(fresh["upper_hirshfeld_e"], abs=2e-3)
     assert reused["charge_moved_e"] == pytest.approx(fresh["charge_moved_e"], abs=2e-3)
     assert reused["wall_s"] < fresh["wall_s"]  # one SCF fewer
+    # a kept density of another geometry (a file left by an earlier run) is not read
+    moved = atoms.copy()
+    moved.positions[-1, 2] += 0.05
+    (tmp_path / "m").mkdir()
+    assert density_difference(moved, lower, tiny, None, tmp_path / "m", "site",
+                              {"combined": saved})["read"] == []
     # the parts' densities kept by single points at the same geometries (as the interface
     # stage keeps its separated parts'): no SCF at all, the same difference
     from philicity.charges import save_density

@@ -26,11 +26,34 @@ def test_charge_profile_of_a_hand_built_dipole_layer():
     profile = charges.plane_profile(_dipole_layer(), CELL)
     assert profile.z_A[:3] == pytest.approx([0.0, 0.5, 1.0])
     assert profile.rho_e_per_A[8] == pytest.approx(0.06)  # 0.01 e/A^3 * 6 A^2
-    # 0.06 e/A over 1 A accumulated below z = 5 A, then given back above it
-    assert profile.charge_moved(5.0) == pytest.approx(0.06)
-    assert profile.charge_moved(4.5) == pytest.approx(0.03)
+    # samples, not slices: the trapezoid rule gives below 4.5 A half of the sample at 4.5
+    # and the whole one at 4.0, 0.5 A * (0.06 + 0.06 / 2) e/A; below 5.0 A also half of
+    # the -0.06 e/A at 5.0: the same 0.045 e; all given back at the top
+    assert profile.charge_moved(4.5) == pytest.approx(0.045)
+    assert profile.charge_moved(5.0) == pytest.approx(0.045)
     assert profile.q_below_e[0] == 0.0 and profile.charge_moved(9.5) == pytest.approx(0.0)
     assert charges.integrate(_dipole_layer(), CELL) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_charge_moved_across_a_plane_of_a_smooth_dipole_is_exact_to_the_grid():
+    """Gaussian charge +q at z = 4.5 A and -q at 5.5 A (width 0.3 A) on a 0.1 A grid:
+    below z = 4.8 A lie q (Phi(1) - Phi(-7/3)) = 0.8315 q. The trapezoid rule is within
+    dz^2/12 of it; counting each sample as the slice above it was off by
+    line(4.8 A) * dz / 2 = 0.009 e."""
+    import math
+
+    def phi(x):
+        return 0.5 * (1 + math.erf(x / math.sqrt(2)))
+
+    z = np.arange(100) * 0.1
+    sigma, q = 0.3, 0.25
+    gauss = np.exp(-0.5 * ((z - 4.5) / sigma) ** 2) - np.exp(-0.5 * ((z - 5.5) / sigma) ** 2)
+    rho = np.broadcast_to(gauss * q / (sigma * math.sqrt(2 * math.pi)) / 6.0, (4, 6, 100))
+    exact = q * (phi(0.3 / sigma) - phi(-0.7 / sigma))
+    profile = charges.plane_profile(np.array(rho), CELL)
+    assert profile.charge_moved(4.8) == pytest.approx(exact, abs=1e-3)
+    slices = float(np.sum(profile.rho_e_per_A[:48]) * 0.1)  # the old count
+    assert abs(slices - exact) > 5e-3
 
 
 def test_charge_integral_counts_electrons():
@@ -65,6 +88,8 @@ def test_cube_file_holds_the_difference_in_electrons_per_cubic_bohr(tmp_path):
 def test_charge_plane_lies_between_the_parts():
     atoms = Atoms("Al2Na", positions=[[0, 0, 3], [1, 1, 5], [0, 0, 7.6]], cell=CELL)
     assert charges.interface_plane(atoms, np.array([True, True, False])) == pytest.approx(6.3)
+    sunk = Atoms("Al2Na", positions=[[0, 0, 3], [1, 1, 5], [0, 0, 4.6]], cell=CELL)
+    assert charges.interface_plane(sunk, np.array([True, True, False])) is None
 
 
 def test_charge_analysis_takes_the_best_unflagged_site():
@@ -82,6 +107,11 @@ def test_charge_analysis_takes_the_best_unflagged_site():
                {**recs[0], "flags": ["relaxation not converged"]}]
     assert best_site(flagged)["site"] == "b"
     assert best_site(flagged[1:]) is None
+    # an unflagged but unrelaxed single point comes after a relaxed site that moved, as
+    # in the ranking; alone, it is the site
+    single = {**recs[0], "site": "s", "stage": "dft_single_point", "energy_eV": -14.0}
+    assert best_site([flagged[0], single])["site"] == "b"
+    assert best_site([single, flagged[1]])["site"] == "s"
 
 
 def test_charges_without_a_density_calculator_are_none(tmp_path):

@@ -247,3 +247,19 @@ def test_polar_termination_rows_are_flagged_and_ranked_with_a_word():
     assert calc_settings(settings, termination_options(None, True))["dipole_correction"]
     assert termination_options({"magmoms": {}}, False) == {"magmoms": {}}
     assert not calc_settings(settings, termination_options(None, False))["dipole_correction"]
+
+
+def test_a_failed_charge_job_is_a_row_with_its_reason():
+    """A charge-density difference whose job crashed (no parts) is a failed row, not a
+    coating missing from the table (which the report would blame on the config)."""
+    ok = {"name": "Ag", "status": "ok", "parts": [
+        {"part": "site", "site": "t0-hollow0", "status": "ok", "charge_moved_e": 0.31,
+         "cube": "site_t0-hollow0_density_difference.cube"}]}
+    crashed = {"name": "Al", "status": "failed", "crashed": True,
+               "reason": "charge_transfer failed: ValueError: the third cell vector ..."}
+    table = ranking.charge_rows([ok, crashed], {"Ag": "charges/Na/Ag", "Al": "charges/Na/Al"})
+    assert list(table["coating"]) == ["Ag", "Al"]
+    assert table.iloc[0]["charge_moved_e"] == pytest.approx(0.31)
+    assert table.iloc[0]["cube"] == "charges/Na/Ag/site_t0-hollow0_density_difference.cube"
+    assert table.iloc[1]["status"].startswith("failed: charge_transfer failed: ValueError")
+    assert table.iloc[1]["cube"] == ""

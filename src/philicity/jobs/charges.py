@@ -18,14 +18,18 @@ from philicity.jobs.records import ensure_dir, structure_of, termination_options
 
 
 def best_site(records: list[dict]) -> dict | None:
-    """The site the ranking ranks on (:func:`philicity.ranking.best_sites`): the unflagged
-    site record with the lowest E(slab + adatom) - E(clean slab) (the lowest E_b whatever
-    the references), or where none is unflagged the lowest whose flags are all physical
-    (``moved``, ``reconstructed``); None if there is neither."""
+    """The site the ranking ranks on (:func:`philicity.ranking.best_sites`), of the site
+    records with the lowest E(slab + adatom) - E(clean slab) (the lowest E_b whatever the
+    references): an unflagged relaxed one; else a relaxed one whose flags are all
+    physical (``moved``, ``reconstructed``); else an unflagged DFT single point (a site
+    ml-then-dft did not relax); None if there is none."""
     ok = [r for r in records if r.get("status") == "ok"
           and r.get("energy_eV") is not None and r.get("E_clean_slab_eV") is not None]
-    usable = ([r for r in ok if not r.get("flags")]
-              or [r for r in ok if ranking.only_physical("; ".join(r.get("flags") or []))])
+    relaxed = [r for r in ok if r.get("stage") != "dft_single_point"]
+    usable = ([r for r in relaxed if not r.get("flags")]
+              or [r for r in relaxed
+                  if ranking.only_physical("; ".join(r.get("flags") or []))]
+              or [r for r in ok if r.get("stage") == "dft_single_point" and not r.get("flags")])
     return min(usable, key=lambda r: r["energy_eV"] - r["E_clean_slab_eV"], default=None)
 
 
@@ -78,10 +82,12 @@ def density_difference(atoms: Atoms, lower: np.ndarray, settings: dict,
             densities[part] = got
         return None
 
-    read = [part for part in parts if part in saved]
-    densities.update({part: charges.saved_density(saved[part], hirshfeld=part == "combined")
-                      for part in read})
-    failed = compute([part for part in parts if part not in saved])
+    # a kept density is read only if it is of exactly this part's geometry
+    kept = {part: charges.saved_density(saved[part], hirshfeld=part == "combined",
+                                        atoms=parts[part]) for part in parts if part in saved}
+    read = [part for part, got in kept.items() if got is not None]
+    densities.update({part: kept[part] for part in read})
+    failed = compute([part for part in parts if part not in read])
     if failed is None and len({rho.shape for rho, _ in densities.values()}) > 1:
         # a kept density on another grid (other settings): those computed here too
         failed, read = compute(read), []
@@ -102,14 +108,18 @@ def density_difference(atoms: Atoms, lower: np.ndarray, settings: dict,
                               profile.z_A, profile.rho_e_per_A, profile.q_below_e,
                               strict=True)))
         _plot_profile(profile, z_plane, outdir / f"{label}_profile.png", label)
-    return {"status": "ok", "charge_moved_e": profile.charge_moved(z_plane),
-            "z_plane_A": z_plane, "integral_e": charges.integrate(diff, atoms.cell.array),
+    moved = {"charge_moved_e": profile.charge_moved(z_plane)} if z_plane is not None else {
+        "charge_moved_e": None,
+        "note": "the upper part reaches below the lower one's top atom: no plane between them"}
+    return {"status": "ok", **moved, "z_plane_A": z_plane,
+            "integral_e": charges.integrate(diff, atoms.cell.array),
             "upper_hirshfeld_e": hirshfeld, "wall_s": round(cost, 2), **integrals,
             "read": read,
             "cube": f"{label}_density_difference.cube", "profile": f"{label}_profile.csv"}
 
 
-def _plot_profile(profile: charges.Profile, z_plane: float, path: Path, label: str) -> None:
+def _plot_profile(profile: charges.Profile, z_plane: float | None, path: Path,
+                  label: str) -> None:
     """The plane-averaged difference and its running integral along z, the plane marked."""
     import matplotlib
 
@@ -119,7 +129,8 @@ def _plot_profile(profile: charges.Profile, z_plane: float, path: Path, label: s
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(profile.z_A, profile.rho_e_per_A, label=r"$\Delta\bar\rho(z)$ (e/$\AA$)")
     ax.plot(profile.z_A, profile.q_below_e, label=r"$\Delta q(z)$ (e)")
-    ax.axvline(z_plane, color="grey", ls="--", lw=1)
+    if z_plane is not None:
+        ax.axvline(z_plane, color="grey", ls="--", lw=1)
     ax.axhline(0, color="black", lw=0.5)
     ax.set_xlabel(r"z ($\AA$)")
     ax.set_title(f"{label}: charge-density difference, plane average")
