@@ -317,6 +317,21 @@ def test_interface_at_ml_geometries_needs_no_dft_relaxation(tmp_path, root, sett
     assert adhesion["W_ad_J_m2"] < adhesion["W_sep_J_m2"]
 
 
+def _ag_film_on_al100(tmp_path, root, settings, **interface) -> dict:
+    """Al(100)'s terminations and Ag's bulk in ``tmp_path`` (``Al.cif``,
+    ``terminations.json``, ``bulk/``); the settings with small interface bounds and
+    ``interface`` over them."""
+    shutil.copy(root / "structures/coatings/Al.cif", tmp_path / "Al.cif")
+    jobs.check_candidate(tmp_path / "Al.cif", "Al", settings, tmp_path / "cand.json")
+    jobs.select_termination(tmp_path / "cand.json", tmp_path / "Al.cif", "100", settings,
+                            tmp_path / "terminations.json")
+    jobs.compute_bulk(root / "structures/coatings/Ag.cif", "Ag", settings, tmp_path / "bulk")
+    return {**settings, "interface": {**settings["interface"], "max_area_A2": 60.0,
+                                      "max_strain_pct": 6.0, "max_atoms": 40,
+                                      "film_thickness_A": 4.0, "substrate_thickness_A": 4.0,
+                                      **interface}}
+
+
 def test_w_ad_at_ml_geometries_never_uses_a_part_above_its_cut(tmp_path, root, settings,
                                                               monkeypatch):
     """dft_at_ml: a separated part's DFT single point at its ML geometry may lie above its
@@ -326,16 +341,9 @@ def test_w_ad_at_ml_geometries_never_uses_a_part_above_its_cut(tmp_path, root, s
     stopping the job. Here the "ML" relaxation ends 0.1 A rattled off the EMT minimum."""
     from philicity.jobs import interfaces as job
 
-    shutil.copy(root / "structures/coatings/Al.cif", tmp_path / "Al.cif")
-    jobs.check_candidate(tmp_path / "Al.cif", "Al", settings, tmp_path / "cand.json")
-    jobs.select_termination(tmp_path / "cand.json", tmp_path / "Al.cif", "100", settings,
-                            tmp_path / "terminations.json")
-    s = {**settings, "interface": {**settings["interface"], "max_area_A2": 60.0,
-                                   "max_strain_pct": 6.0, "max_atoms": 40,
-                                   "film_thickness_A": 4.0, "substrate_thickness_A": 4.0,
-                                   "registry_grid": 1, "stage": "dft_at_ml", "window_eV": 0.1}}
+    s = _ag_film_on_al100(tmp_path, root, settings, registry_grid=1, stage="dft_at_ml",
+                          window_eV=0.1)
     ml = {"calculator": {"name": "emt"}, "fmax_eV_A": 0.05, "steps": 100}
-    jobs.compute_bulk(root / "structures/coatings/Ag.cif", "Ag", settings, tmp_path / "bulk")
     jobs.scan_interface(tmp_path / "terminations.json", tmp_path / "Al.cif",
                         tmp_path / "bulk/record.json", "Ag", "100", 0, s,
                         tmp_path / "scan.json", tmp_path / "ck/scan.json", ml=ml)
@@ -381,15 +389,7 @@ def test_a_registry_whose_scf_failed_is_named_in_the_scan(tmp_path, root, settin
     failed might have been lower, so the scan record names it."""
     from philicity.jobs import interfaces as job
 
-    shutil.copy(root / "structures/coatings/Al.cif", tmp_path / "Al.cif")
-    jobs.check_candidate(tmp_path / "Al.cif", "Al", settings, tmp_path / "cand.json")
-    jobs.select_termination(tmp_path / "cand.json", tmp_path / "Al.cif", "100", settings,
-                            tmp_path / "terminations.json")
-    s = {**settings, "interface": {**settings["interface"], "max_area_A2": 60.0,
-                                   "max_strain_pct": 6.0, "max_atoms": 40,
-                                   "film_thickness_A": 4.0, "substrate_thickness_A": 4.0,
-                                   "registry_grid": 2, "stage": "dft_relaxed"}}
-    jobs.compute_bulk(root / "structures/coatings/Ag.cif", "Ag", settings, tmp_path / "bulk")
+    s = _ag_film_on_al100(tmp_path, root, settings, registry_grid=2, stage="dft_relaxed")
     single_point, calls = job.slab_single_point, []
 
     def first_fails(*args, **kw):
