@@ -158,24 +158,30 @@ def only_physical(flags: str) -> bool:
     return bool(parts) and all(f.split(" ")[0] in PHYSICAL_FLAGS for f in parts)
 
 
+def site_tier(stage: str | None, flags: str) -> int | None:
+    """Where a site stands in the choice of its coating's best site (lower first): 0 an
+    unflagged relaxed site, 1 a relaxed one whose flags (``; ``-joined) are all
+    :data:`PHYSICAL_FLAGS`, 2 an unflagged DFT single point (``stage``
+    ``dft_single_point``: a site ml-then-dft did not relax, an upper bound on its E_b);
+    None: not usable. A single point never outranks a relaxed site: the sites relaxed are
+    those whose single points were lowest, and relaxing only lowers them."""
+    relaxed = stage != "dft_single_point"
+    if not flags:
+        return 0 if relaxed else 2
+    return 1 if relaxed and only_physical(flags) else None
+
+
 def best_sites(table: pd.DataFrame) -> pd.DataFrame:
-    """Per coating, the unflagged freely relaxed site with the lowest E_b vs the atom (over
-    all facets); where a coating has none, its lowest relaxed site whose flags are all
-    :data:`PHYSICAL_FLAGS`; where it has neither, its lowest unflagged DFT single point
-    (``dft_stage`` ``dft_single_point``: a site ml-then-dft did not relax, an upper bound
-    on its E_b). A single point never outranks a relaxed site: the sites relaxed are
-    those whose single points were lowest, and relaxing only lowers them. The laterally
-    held site energies do not rank."""
+    """Per coating (over all facets), the freely relaxed site with the lowest E_b vs the
+    atom among those of its best :func:`site_tier`. The laterally held site energies do
+    not rank."""
     free = table[table["E_b_atom_eV"].notna() & (table["site_energy_mode"] == "free")]
-    relaxed = free["dft_stage"] != "dft_single_point"
-    tiers = (free[relaxed & (free["flags"] == "")],
-             free[relaxed & free["flags"].map(only_physical).astype(bool)],
-             free[~relaxed & (free["flags"] == "")])
-    usable, taken = [], set()
-    for tier in tiers:
-        usable.append(tier[~tier["coating"].isin(taken)])
-        taken |= set(tier["coating"])
-    usable = pd.concat(usable)
+    tier = pd.Series([site_tier(s, f)
+                      for s, f in zip(free["dft_stage"], free["flags"], strict=True)],
+                     index=free.index, dtype=float)
+    free = free[tier.notna()]
+    tier = tier[tier.notna()]
+    usable = free[tier == tier.groupby(free["coating"]).transform("min")]
     if usable.empty:
         return usable
     idx = usable.groupby("coating")["E_b_atom_eV"].idxmin()

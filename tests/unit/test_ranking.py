@@ -28,6 +28,18 @@ def test_score_formula():
     assert ranking.score(None, None, W) is None
 
 
+@pytest.mark.parametrize("stage, flags, tier", [
+    ("dft_relaxed", "", 0),
+    ("dft_relaxed", "moved (hollow0 -> bridge0); reconstructed", 1),
+    ("dft_relaxed", "desorbed", None),
+    ("dft_relaxed", "moved (hollow0 -> bridge0); desorbed", None),
+    ("dft_single_point", "", 2),
+    ("dft_single_point", "moved (hollow0 -> bridge0)", None),
+])
+def test_site_tier_puts_relaxed_before_single_points(stage, flags, tier):
+    assert ranking.site_tier(stage, flags) == tier
+
+
 def test_ranking_orders_by_score_excludes_flags_and_keeps_failures():
     records = [
         _site("Ag", "t0-hollow0", -12.0),

@@ -18,19 +18,17 @@ from philicity.jobs.records import ensure_dir, structure_of, termination_options
 
 
 def best_site(records: list[dict]) -> dict | None:
-    """The site the ranking ranks on (:func:`philicity.ranking.best_sites`), of the site
-    records with the lowest E(slab + adatom) - E(clean slab) (the lowest E_b whatever the
-    references): an unflagged relaxed one; else a relaxed one whose flags are all
-    physical (``moved``, ``reconstructed``); else an unflagged DFT single point (a site
-    ml-then-dft did not relax); None if there is none."""
-    ok = [r for r in records if r.get("status") == "ok"
-          and r.get("energy_eV") is not None and r.get("E_clean_slab_eV") is not None]
-    relaxed = [r for r in ok if r.get("stage") != "dft_single_point"]
-    usable = ([r for r in relaxed if not r.get("flags")]
-              or [r for r in relaxed
-                  if ranking.only_physical("; ".join(r.get("flags") or []))]
-              or [r for r in ok if r.get("stage") == "dft_single_point" and not r.get("flags")])
-    return min(usable, key=lambda r: r["energy_eV"] - r["E_clean_slab_eV"], default=None)
+    """The site the ranking ranks on (:func:`philicity.ranking.best_sites`): of the site
+    records of the best :func:`philicity.ranking.site_tier`, the one with the lowest
+    E(slab + adatom) - E(clean slab) (the lowest E_b whatever the references); None if
+    there is none."""
+    tiered = [(ranking.site_tier(r.get("stage"), "; ".join(r.get("flags") or [])), r)
+              for r in records if r.get("status") == "ok"
+              and r.get("energy_eV") is not None and r.get("E_clean_slab_eV") is not None]
+    tiered = [(t, r) for t, r in tiered if t is not None]
+    top = min((t for t, _ in tiered), default=None)
+    return min((r for t, r in tiered if t == top),
+               key=lambda r: r["energy_eV"] - r["E_clean_slab_eV"], default=None)
 
 
 def density_difference(atoms: Atoms, lower: np.ndarray, settings: dict,
