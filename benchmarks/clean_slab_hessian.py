@@ -12,11 +12,15 @@ that produced them), and as the last line exactly
     steps_default=<sum> steps_ml=<sum> not_more_steps=<k>/<n> max_abs_dE_eV=<...>
 
     python benchmarks/clean_slab_hessian.py --coatings VN:001 LiC6:001
+
+``--starts ml`` runs one arm only (after a change to it) and keeps the other arm's rows of
+``--csv``, each with the version that ran it.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import subprocess
@@ -99,6 +103,8 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--coatings", nargs="+", default=["VN:001", "LiC6:001"],
                     help="NAME:MILLER of shipped coatings")
+    ap.add_argument("--starts", nargs="+", choices=STARTS, default=list(STARTS),
+                    help="the arms to run; the others' rows are kept from --csv")
     ap.add_argument("--preset", default="fast")
     ap.add_argument("--workdir", type=Path, default=Path("benchmark_clean_slab_hessian"))
     ap.add_argument("--csv", type=Path, default=ROOT / "docs" / "benchmarks"
@@ -120,29 +126,40 @@ def main(argv: list[str] | None = None) -> None:
     if args.steps_only:
         write_steps(args.coatings, args.workdir, args.steps_csv)
         return
+    kept = []
+    if args.csv.exists():
+        with args.csv.open() as fh:
+            kept = [r for r in csv.DictReader(fh) if r["start"] not in args.starts]
     rows = []
     for spec in args.coatings:
         name, miller = spec.split(":")
         terms = prepare(name, miller, settings, args.workdir)
-        todo = [s for s in STARTS if not (terms.parent / s / "record.json").exists()]
+        todo = [s for s in args.starts if not (terms.parent / s / "record.json").exists()]
         started = time.perf_counter()
         procs = [subprocess.Popen([sys.executable, __file__, "--preset", args.preset,
                                    "--one", str(terms), s, args.preset]) for s in todo]
         if any(p.wait() for p in procs):
             raise SystemExit(f"{name}({miller}): a relaxation failed (see its calc.txt)")
-        recs = {s: read_json(terms.parent / s / "record.json") for s in STARTS}
-        for s, r in recs.items():
+        for s in args.starts:
+            r = read_json(terms.parent / s / "record.json")
             row = {"coating": name, "miller": miller, "start": s, "n_atoms": r["n_atoms"],
                    "steps": r["steps"], "scf_iterations": r["scf_iterations"],
                    "wall_s": r["wall_s"], "energy_eV": r["energy_eV"],
                    "fmax_eV_A": r["fmax_eV_A"], "relax_converged": r["relax_converged"],
                    "hessian_fallback_step": r.get("hessian_fallback_step"),
+                   "first_step": r.get("first_step"),
                    "preset": args.preset, "settings_hash": r["settings_hash"],
                    "philicity": versions()["philicity"],
                    "commit": produced_by(terms.parent / s)}
             rows.append(row)
             print(json.dumps(row))
         print(f"{name}({miller}): this run {time.perf_counter() - started:.0f} s")
+    rows += [r for r in kept if f"{r['coating']}:{r['miller']}" in args.coatings]
+    for r in rows:  # kept rows are read as text
+        r.setdefault("first_step", "")
+        r["steps"], r["energy_eV"] = int(r["steps"]), float(r["energy_eV"])
+        r["relax_converged"] = r["relax_converged"] in (True, "True")
+    rows.sort(key=lambda r: (r["coating"], STARTS.index(r["start"])))
     write_rows(args.csv, rows)
     by = {(r["coating"], r["start"]): r for r in rows}
     names = sorted({r["coating"] for r in rows})

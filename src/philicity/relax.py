@@ -48,10 +48,21 @@ class GuardedBFGS(BFGS):
     going back: that geometry's forces are kept). ``fallback_step`` is the step at which this
     happened (None: the supplied Hessian was kept to the end). With it, a relaxation costs at
     most the steps spent before the rejection more than one from ASE's default start.
+
+    ``first_positions`` (N x 3, A): a first step proposed from elsewhere, e.g. the ML
+    model's relaxed geometry (the supplied Hessian then being the model's there). It is
+    taken only if the start's forces point along it, F.d > 0 (``first_step_predicted_eV``
+    = -F.d/2, the energy change by the trapezoid rule if it ends where the forces
+    vanish), else BFGS takes its own step. Taken and kept: BFGS starts there afresh from
+    the supplied Hessian. Taken and rejected (the energy rose): the geometry, not the
+    Hessian, was wrong, and BFGS starts afresh from the start with the supplied Hessian.
+    Either way the long first step is no curvature pair, and the guard above holds for
+    the steps after it. ``first_step``: ``taken``, ``rejected`` or ``not_taken``.
     """
 
     def __init__(self, atoms: Atoms, hessian: np.ndarray,
-                 tolerance_eV: float = ENERGY_RISE_TOLERANCE_EV, **kwargs):
+                 tolerance_eV: float = ENERGY_RISE_TOLERANCE_EV,
+                 first_positions: np.ndarray | None = None, **kwargs):
         super().__init__(atoms, **kwargs)
         n = self.optimizable.ndofs()
         self.H0 = np.array(hessian, dtype=float).reshape(n, n)  # BFGS updates it in place
@@ -60,17 +71,26 @@ class GuardedBFGS(BFGS):
         self.steps_before = 0  # steps of a killed run, replayed from its checkpoint
         self._rejected_last = False  # its last frame was the rejected one
         self.energy0: float | None = None
+        self.first_x = None if first_positions is None else np.array(first_positions).ravel()
+        self.first_step: str | None = None
+        self.first_step_predicted_eV: float | None = None
 
     def _default_hessian(self) -> np.ndarray:
         return np.eye(self.optimizable.ndofs()) * self.alpha
 
-    def _reject(self, pos: np.ndarray, gradient: np.ndarray) -> None:
-        """The step to ``pos`` raised the energy: ASE's default Hessian from here on, with
-        the rejected pair's curvature; ``pos0``, ``forces0`` and ``energy0`` stay."""
+    def _reject(self, pos: np.ndarray, gradient: np.ndarray, step: int) -> None:
+        """Step ``step``, to ``pos``, raised the energy: ASE's default Hessian from here on,
+        with the rejected pair's curvature (the supplied first geometry's step: the
+        supplied Hessian afresh); ``pos0``, ``forces0`` and ``energy0`` stay."""
         from ase._4.optimize.bfgs import BFGSMethod
 
+        if step == 1 and self.first_step == "taken":
+            self.first_step = "rejected"
+            self.state = BFGSMethod(self.H0)
+            return
         self.state = BFGSMethod(self._default_hessian())
         self.state.update(pos, gradient, self.pos0, -self.forces0)
+        self.fallback_step = step
 
     def _rises(self, energy: float) -> bool:
         return (self.fallback_step is None and self.energy0 is not None
@@ -82,12 +102,29 @@ class GuardedBFGS(BFGS):
             self._rejected_last = False
             return self._step_from_before()
         energy = _free_energy(self.atoms)
-        if not self._rises(energy):
-            self.energy0 = energy
-            return super().step()
-        self._reject(self.optimizable.get_x().ravel(), gradient.ravel())
-        self.fallback_step = self.nsteps + self.steps_before
-        self._step_from_before()
+        pos = self.optimizable.get_x().ravel()
+        step = self.nsteps + self.steps_before
+        if self._rises(energy):
+            self._reject(pos, gradient.ravel(), step)
+            return self._step_from_before()
+        self.energy0 = energy
+        if self.first_x is not None and step == 0 and self._take_first(pos, gradient.ravel()):
+            self.pos0, self.forces0 = pos, -gradient.ravel()
+            self.optimizable.set_x(self.first_x)
+            return None
+        if self.first_step == "taken" and step == 1:  # kept: BFGS starts afresh from here
+            self.state = self.pos0 = self.forces0 = None
+        return super().step()
+
+    def _take_first(self, pos: np.ndarray, gradient: np.ndarray) -> bool:
+        """Whether the proposed first step ``d`` from ``pos`` (the start) goes downhill:
+        g.d / 2 < 0 (eV), the trapezoid rule with the gradient ``g`` there and none at
+        the end. The supplied Hessian is not used: it is the model's at the far end, and
+        over a long step its quadratic model is no guide."""
+        d = self.first_x - pos
+        self.first_step_predicted_eV = float(0.5 * gradient @ d)
+        self.first_step = "taken" if self.first_step_predicted_eV < 0 else "not_taken"
+        return self.first_step == "taken"
 
     def _step_from_before(self) -> None:
         """The step from the geometry before the rejected one (its forces are kept)."""
@@ -103,11 +140,14 @@ class GuardedBFGS(BFGS):
             pos = atoms.get_positions().ravel()
             forces = atoms.get_forces().ravel()
             energy = _free_energy(atoms)
+            if frame == 0 and self.first_x is not None:
+                self._take_first(pos, -forces)  # as the killed run decided
             self._rejected_last = self.pos0 is not None and self._rises(energy)
             if self._rejected_last:
-                self._reject(pos, -forces)
-                self.fallback_step = frame
+                self._reject(pos, -forces, frame)
                 continue
+            if self.first_step == "taken" and frame == 1:  # no curvature pair: start afresh
+                self.state = self.pos0 = self.forces0 = None
             self.update(pos, forces, self.pos0, self.forces0)
             self.pos0, self.forces0, self.energy0 = pos, forces, energy
         self.steps_before = frame
@@ -216,12 +256,16 @@ def relax(
     hessian: np.ndarray | None = None,
     save_state: Callable[[], object] | None = None,
     cell: bool = False,
+    first_positions: np.ndarray | None = None,
 ) -> Outcome:
     """Relax ``atoms`` (respecting their constraints) to ``fmax_eV_A`` in at most ``steps``.
 
     ``hessian`` (3N x 3N, eV/A^2): BFGS's initial Hessian instead of ASE's 70 eV/A^2
     times the identity (ignored by the other optimizers), dropped for ASE's own the first
     time a step raises the energy (:class:`GuardedBFGS`; ``extra["hessian_fallback_step"]``).
+    ``first_positions`` (with ``hessian``): where the first step goes (an ML model's
+    relaxed geometry), taken if predicted downhill and kept if it lowers the energy
+    (``extra["first_step"]``).
 
     Each step is appended to ``checkpoint`` (an ASE trajectory). If it already
     holds a relaxation from the same start (atoms, positions and cell), the
@@ -268,7 +312,7 @@ def relax(
     if cell:
         opt = OPTIMIZERS[optimizer](FrechetCellFilter(atoms), logfile=logfile)
     elif hessian is not None and optimizer == "BFGS":
-        opt = GuardedBFGS(atoms, hessian, logfile=logfile)
+        opt = GuardedBFGS(atoms, hessian, logfile=logfile, first_positions=first_positions)
     else:
         opt = OPTIMIZERS[optimizer](atoms, logfile=logfile)
     if resumed and not cell and hasattr(opt, "_replay_trajectory"):
@@ -310,6 +354,9 @@ def relax(
     extra = {"energy_initial_eV": float(energies[0]) if energies else energy}
     if isinstance(opt, GuardedBFGS):
         extra["hessian_fallback_step"] = opt.fallback_step
+        if first_positions is not None:
+            extra["first_step"] = opt.first_step
+            extra["first_step_predicted_eV"] = opt.first_step_predicted_eV
     if counted:
         extra["scf_per_step"] = scf_counts
     return Outcome(atoms, energy, fmax, steps=opt.nsteps + resumed, resumed_steps=resumed,

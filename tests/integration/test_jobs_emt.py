@@ -459,6 +459,13 @@ def test_staged_strategy_relaxes_only_the_top_k_with_the_expensive_calculator(su
                                      tmp / "clean_ml", tmp / "ck_clean" / "clean.traj", ml=ml)
     assert clean["initial_hessian"] == "default" and ml_clean["initial_hessian"] == "ml"
     assert ml_clean["relax_converged"] and len(list((tmp / "ck_clean").glob("*.npy"))) == 1
+    # the first step went to CHGNet's relaxed cut if EMT's forces pointed that way
+    (ml_start,) = (tmp / "ck_clean").glob("clean_ml_*.json")
+    frames = read(tmp / "clean_ml" / "relax.traj", ":")
+    assert ml_clean["first_step"] in ("taken", "rejected", "not_taken")
+    assert (ml_clean["first_step"] == "not_taken") == (ml_clean["first_step_predicted_eV"] >= 0)
+    if ml_clean["first_step"] != "not_taken":
+        assert np.allclose(frames[1].positions, read(ml_start).positions)
     assert ml_clean["energy_eV"] == pytest.approx(clean["energy_eV"], abs=0.01)
     pre = jobs.prescreen_sites(tmp / "terminations.json", tmp / "sites.json", tmp / "clean", 0,
                                "Ag", settings,

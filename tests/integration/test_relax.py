@@ -137,3 +137,83 @@ def test_a_checkpoint_of_another_start_is_not_continued(slab, tmp_path):
     # the same start resumes (nothing left to do: zero new steps)
     same = relax(moved, EMT(), 0.01, 300, tmp_path / "r.traj")
     assert same.resumed_steps == again.steps
+
+
+def test_a_first_step_to_a_lower_geometry_is_kept(slab, tmp_path):
+    """The first step goes to the supplied geometry (an ML relaxation's end; here EMT's
+    own minimum): predicted and found downhill, kept, and the relaxation then has nothing
+    left to do, where ASE's default start needs several steps."""
+    minimum = relax(slab, EMT(), 0.005, 300, tmp_path / "min.traj").atoms
+    free = [i for i in range(len(slab)) if i not in slab.constraints[0].index]
+    h = ml_then_dft.ml_hessian(minimum, EMT(), free)
+    out = relax(slab, EMT(), 0.01, 300, tmp_path / "first.traj", hessian=h,
+                first_positions=minimum.positions)
+    default = relax(slab, EMT(), 0.01, 300, tmp_path / "default.traj")
+    frames = read(tmp_path / "first.traj", ":")
+    assert np.allclose(frames[0].positions, slab.positions)
+    assert np.allclose(frames[1].positions, minimum.positions)
+    assert out.extra["first_step"] == "taken" and out.extra["first_step_predicted_eV"] < 0
+    assert out.extra["hessian_fallback_step"] is None
+    assert out.steps == 1 < default.steps
+    assert out.energy_eV == pytest.approx(default.energy_eV, abs=1e-3)
+
+
+def test_a_first_step_predicted_uphill_is_not_taken(slab, tmp_path):
+    """The adatom pulled away from the surface, against its force: BFGS takes its own
+    steps, exactly those it takes with no proposal, and no force call is spent on it."""
+    worse = slab.positions.copy()
+    worse[-1, 2] += 0.8
+    free = [i for i in range(len(slab)) if i not in slab.constraints[0].index]
+    h = ml_then_dft.ml_hessian(slab, EMT(), free)
+    out = relax(slab, EMT(), 0.01, 300, tmp_path / "first.traj", hessian=h,
+                first_positions=worse)
+    plain = relax(slab, EMT(), 0.01, 300, tmp_path / "plain.traj", hessian=h)
+    assert out.extra["first_step"] == "not_taken" and out.extra["first_step_predicted_eV"] > 0
+    assert out.steps == plain.steps
+    assert np.allclose(out.atoms.positions, plain.atoms.positions, atol=1e-8)
+
+
+def _misleading_first_step(slab):
+    """A soft Hessian (0.05 eV/A^2) and a proposal 3 A along the adatom's force: downhill
+    at the start, but it overshoots into the surface."""
+    probe = slab.copy()
+    probe.calc = EMT()
+    force = probe.get_forces()[-1]
+    proposal = slab.positions.copy()
+    proposal[-1] += 3.0 * force / np.linalg.norm(force)
+    return np.eye(3 * len(slab)) * 0.05, proposal
+
+
+def test_a_first_step_that_raises_the_energy_is_rejected(slab, tmp_path):
+    """Taken and found uphill: rejected, and BFGS goes on from the start with the
+    supplied Hessian (the geometry was wrong, not necessarily the curvature), guarded, to
+    the same minimum; a run killed right after the rejected step takes the same path."""
+    soft, proposal = _misleading_first_step(slab)
+    out = relax(slab, EMT(), 0.01, 300, tmp_path / "first.traj", hessian=soft,
+                first_positions=proposal)
+    plain = relax(slab, EMT(), 0.01, 300, tmp_path / "plain.traj", hessian=soft)
+    frames = read(tmp_path / "first.traj", ":")
+    energies = [a.get_potential_energy() for a in frames]
+    assert out.extra["first_step"] == "rejected" and out.extra["first_step_predicted_eV"] < 0
+    assert energies[1] > energies[0] + 2e-3
+    assert out.relax_converged
+    assert out.energy_eV == pytest.approx(plain.energy_eV, abs=1e-3)
+    assert out.steps == plain.steps + 1  # the same path after the one rejected step
+    write(tmp_path / "killed.traj", frames[:2])
+    resumed = relax(slab, EMT(), 0.01, 300, tmp_path / "killed.traj", hessian=soft,
+                    first_positions=proposal)
+    assert resumed.extra["first_step"] == "rejected" and resumed.steps == out.steps
+    assert np.allclose(resumed.atoms.positions, out.atoms.positions, atol=1e-8)
+
+
+def test_a_run_killed_after_the_start_still_takes_the_supplied_first_step(slab, tmp_path):
+    minimum = relax(slab, EMT(), 0.005, 300, tmp_path / "min.traj").atoms
+    h = np.eye(3 * len(slab)) * 5.0
+    fresh = relax(slab, EMT(), 0.01, 300, tmp_path / "fresh.traj", hessian=h,
+                  first_positions=minimum.positions)
+    write(tmp_path / "killed.traj", read(tmp_path / "fresh.traj", ":1"))
+    resumed = relax(slab, EMT(), 0.01, 300, tmp_path / "killed.traj", hessian=h,
+                    first_positions=minimum.positions)
+    assert fresh.extra["first_step"] == resumed.extra["first_step"] == "taken"
+    assert resumed.steps == fresh.steps
+    assert np.allclose(read(tmp_path / "killed.traj", "1").positions, minimum.positions)

@@ -154,13 +154,15 @@ def slab_single_point(atoms: Atoms, settings: dict, options: dict | None,
 def relax_structure(atoms: Atoms, settings: dict, options: dict | None, outdir: Path,
                     checkpoint: str | Path, restart: str | Path | None = None,
                     hessian: np.ndarray | None = None, kind: str = "slab",
-                    fmax_eV_A: float | None = None, cell: bool = False) -> Outcome:
+                    fmax_eV_A: float | None = None, cell: bool = False,
+                    first_positions: np.ndarray | None = None) -> Outcome:
     """Relax a slab (with or without adatom), an interface or (``kind="bulk"``, ``cell``:
     with its lattice) a bulk cell with the configured calculator and optimizer, to
     ``fmax_eV_A`` (default ``relax.fmax_eV_A``) in at most ``relax.steps``;
     ``restart``: a .gpw of these atoms whose wave functions start the first SCF;
-    ``hessian``: BFGS's initial Hessian. An SCF failure is retried with safer settings,
-    continuing from the checkpoint.
+    ``hessian``: BFGS's initial Hessian; ``first_positions`` (with it): where the first
+    step goes, kept if it lowers the energy (:class:`philicity.relax.GuardedBFGS`). An SCF
+    failure is retried with safer settings, continuing from the checkpoint.
 
     With GPAW the wave functions of the last checkpoint frame are kept beside it
     (``{checkpoint stem}_state.gpw``, rewritten every step, deleted at the end), so a
@@ -179,6 +181,7 @@ def relax_structure(atoms: Atoms, settings: dict, options: dict | None, outdir: 
             calc = calculators.make_calculator(safer, kind, txt=outdir / "calc.txt")
         return relax(atoms, calc, fmax_eV_A or rx["fmax_eV_A"], rx["steps"], checkpoint,
                      rx["optimizer"], log=outdir / "opt.log", hessian=hessian, cell=cell,
+                     first_positions=first_positions,
                      save_state=(lambda: save_wavefunctions(calc, state)) if gpaw else None)
 
     outcome = with_scf_retries(run, settings, options)
@@ -189,16 +192,46 @@ def relax_structure(atoms: Atoms, settings: dict, options: dict | None, outdir: 
     return outcome
 
 
+def geometry_digest(atoms: Atoms) -> str:
+    """A short hash of ``atoms`` (species, positions, cell, constraints), for file names of
+    results computed once per geometry."""
+    return hashlib.sha1(canonical_atoms(jsonio.encode(atoms)).encode()).hexdigest()[:12]
+
+
+def ml_relaxed_file(atoms: Atoms, make_ml_calc: Callable[[], Calculator], ml: dict,
+                    folder: Path, stem: str) -> str:
+    """``atoms`` relaxed with the ML model (``ml``: ``fmax_eV_A``, ``steps``; constraints
+    kept), saved once as ``{folder}/{stem}_ml_{geometry hash}.json`` (the start's hash);
+    returns the path. ``make_ml_calc`` builds the ML calculator, only if the file is not
+    there yet."""
+    from ase.io import write
+    from ase.parallel import world
+
+    path = folder / f"{stem}_ml_{geometry_digest(atoms)}.json"
+    if not path.exists():
+        out = ml_then_dft.ml_relax(atoms.copy(), make_ml_calc(), ml["fmax_eV_A"], ml["steps"],
+                                   folder / f"{stem}_ml.traj")
+        relaxed = out.atoms.copy()
+        relaxed.calc = None
+        if is_master():
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.json")
+            write(tmp, relaxed, format="json")
+            tmp.replace(path)
+            (folder / f"{stem}_ml.traj").unlink(missing_ok=True)
+        world.barrier()  # every rank reads the file next
+    return str(path)
+
+
 def ml_hessian_file(atoms: Atoms, make_ml_calc: Callable[[], Calculator], folder: Path,
                     stem: str) -> str:
     """The ML model's Hessian at ``atoms`` (the initial Hessian of their DFT relaxation),
     saved once as ``{folder}/{stem}_hessian_{geometry hash}.npy``; returns the path.
     ``make_ml_calc`` builds the ML calculator, only if the file is not there yet (a
     resumed job does not load the model)."""
-    from ase.parallel import broadcast
+    from ase.parallel import broadcast, world
 
-    digest = hashlib.sha1(canonical_atoms(jsonio.encode(atoms)).encode()).hexdigest()[:12]
-    path = folder / f"{stem}_hessian_{digest}.npy"
+    path = folder / f"{stem}_hessian_{geometry_digest(atoms)}.npy"
     if not path.exists():
         fixed = {int(i) for c in atoms.constraints for i in c.get_indices()}
         free = [i for i in range(len(atoms)) if i not in fixed]
@@ -208,6 +241,7 @@ def ml_hessian_file(atoms: Atoms, make_ml_calc: Callable[[], Calculator], folder
             tmp = path.with_suffix(".tmp.npy")
             np.save(tmp, hessian)
             tmp.replace(path)
+        world.barrier()  # a rank that loads it must not find it missing
     return str(path)
 
 

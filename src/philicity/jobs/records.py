@@ -81,6 +81,8 @@ class CalculationRecord(Record, total=False):
     energy_initial_eV: float
     hessian_fallback_step: int | None
     initial_hessian: str  # "default" or "ml"
+    first_step: str  # the ML-relaxed geometry as first step: taken, rejected, not_taken
+    first_step_predicted_eV: float  # -F.d/2 at the start (relax.GuardedBFGS)
 
 
 class AtomRecord(CalculationRecord, total=False):

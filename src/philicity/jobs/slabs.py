@@ -3,6 +3,7 @@ relaxed clean slab."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from ase.io import jsonio
@@ -15,6 +16,7 @@ from philicity.jobs.dft import (
     kept_energy,
     load_hessian,
     ml_hessian_file,
+    ml_relaxed_file,
     relax_structure,
     slab_single_point,
 )
@@ -145,21 +147,27 @@ def relax_clean_slab(terminations_json: str | Path, termination: int, settings: 
                      options: dict | None = None, ml: dict | None = None) -> CleanSlabRecord:
     """Relax one clean slab (bottom layers fixed) with DFT from its bulk-terminated cut.
 
-    With ``ml`` (the ml-then-dft strategy) BFGS starts from the ML model's Hessian at that
-    cut (eV/A^2, saved beside the checkpoint) instead of ASE's stiff 70 eV/A^2 identity;
-    the path and the answer stay DFT's, only the number of steps changes."""
+    With ``ml`` (the ml-then-dft strategy) the ML model relaxes the cut first (seconds),
+    and the DFT relaxation's first step goes from the cut to that geometry, kept only if
+    DFT's energy falls (:class:`philicity.relax.GuardedBFGS`), with the ML model's
+    Hessian there (eV/A^2) as BFGS's initial Hessian instead of ASE's stiff 70 eV/A^2
+    identity; both saved beside the checkpoint. The path and the answer stay DFT's."""
     outdir = ensure_dir(outdir)
     terms = read_json(terminations_json)
     entry = termination_of(terms, termination)
     atoms = jsonio.decode(entry["atoms"])
     polar = bool(entry.get("polar"))
     options = termination_options(options, polar)
-    hessian = None
-    if ml is not None:  # the model is loaded only if its Hessian is not saved yet
-        hessian = load_hessian(ml_hessian_file(
-            atoms, lambda: calculators.make_calculator(ml["calculator"], "slab"),
-            Path(checkpoint).parent, Path(checkpoint).stem))
-    outcome = relax_structure(atoms, settings, options, outdir, checkpoint, hessian=hessian)
+    hessian = first = None
+    if ml is not None:  # the model is loaded only if its results are not saved yet
+        from ase.io import read
+
+        folder, stem = Path(checkpoint).parent, Path(checkpoint).stem
+        model = functools.cache(lambda: calculators.make_calculator(ml["calculator"], "slab"))
+        first = read(ml_relaxed_file(atoms, model, ml, folder, stem))
+        hessian = load_hessian(ml_hessian_file(first, model, folder, stem))
+    outcome = relax_structure(atoms, settings, options, outdir, checkpoint, hessian=hessian,
+                              first_positions=None if first is None else first.positions)
     rec = record("clean_slab", outcome, settings, name=terms["name"], miller=terms["miller"],
                  termination=termination, area_A2=entry["area_A2"],
                  initial_hessian="default" if hessian is None else "ml",
