@@ -217,3 +217,22 @@ def test_a_run_killed_after_the_start_still_takes_the_supplied_first_step(slab, 
     assert fresh.extra["first_step"] == resumed.extra["first_step"] == "taken"
     assert resumed.steps == fresh.steps
     assert np.allclose(read(tmp_path / "killed.traj", "1").positions, minimum.positions)
+
+
+def test_a_step_of_negative_curvature_leaves_the_hessian_as_it_was(slab):
+    """s.y <= 0 (the energy concave along the step, as on LiC6(001)'s clean slab) would
+    make BFGS's Hessian indefinite: the update is skipped; a convex pair updates it."""
+    from philicity.relax import GuardedBFGS
+
+    atoms = slab.copy()
+    atoms.calc = EMT()
+    n = 3 * len(atoms)
+    opt = GuardedBFGS(atoms, np.eye(n) * 2.0, logfile=None)
+    pos0, forces0 = atoms.positions.ravel(), np.zeros(n)
+    s = np.zeros(n)
+    s[-1] = 0.1
+    opt.update(pos0, forces0, None, None)  # the first call sets up the state
+    opt.update(pos0 + s, 3.0 * s, pos0, forces0)  # force along the step: s.y = -0.03 eV
+    assert np.array_equal(opt.state.hessian, np.eye(n) * 2.0)
+    opt.update(pos0 + s, -3.0 * s, pos0, forces0)  # against it: s.y = +0.03 eV
+    assert opt.state.hessian[-1, -1] == pytest.approx(3.0)  # the secant curvature y/s
