@@ -108,8 +108,7 @@ class GuardedBFGS(BFGS):
             self.state = BFGSMethod(self.H0)
             return
         self.state = BFGSMethod(self._default_hessian())
-        if curvature(pos, gradient, self.pos0, -self.forces0) > 0:
-            self.state.update(pos, gradient, self.pos0, -self.forces0)
+        self.update(pos, -gradient, self.pos0, self.forces0)
         self.fallback_step = step
 
     def _rises(self, energy: float) -> bool:

@@ -123,3 +123,34 @@ def test_a_job_goes_on_collectively_after_rank_0_writes_a_structure(tmp_path):
     assert got == ['RANK 0 "next collective"', 'RANK 1 "next collective"']
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.cube", "final.extxyz",
                                                           "write_then_collective.py"]
+
+
+def test_the_ml_relaxed_start_of_a_clean_slab_is_saved_once_and_read_on_every_rank(tmp_path):
+    """The clean slab's ML-relaxed cut (EMT stands in for the model): written by rank 0
+    without ASE's collective write, and read by both ranks with its constraint."""
+    script = tmp_path / "ml_start.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from ase.build import fcc100\n"
+        "from ase.calculators.emt import EMT\n"
+        "from ase.constraints import FixAtoms\n"
+        "from ase.io import read\n"
+        "import json\n"
+        "from ase.parallel import broadcast, world\n"
+        "from philicity.jobs.dft import ml_relaxed_file\n"
+        "atoms = fcc100('Cu', (2, 2, 3), vacuum=5.0)\n"
+        "atoms.set_constraint(FixAtoms(indices=[0, 1, 2, 3]))\n"
+        "atoms.rattle(0.05, seed=1)\n"
+        "path = ml_relaxed_file(atoms, EMT, {'fmax_eV_A': 0.05, 'steps': 50},\n"
+        f"                       Path(r'{tmp_path}/ck'), 'clean')\n"
+        "start = read(path)\n"
+        "mine = [len(start), start.constraints[0].index.tolist()]\n"
+        "everyone = [broadcast(mine if world.rank == r else None, r, world)\n"
+        "            for r in range(world.size)]\n"
+        "if world.rank == 0:\n"
+        "    print('RANKS', json.dumps(everyone))\n")
+    line = next(ln for ln in _on_two_ranks(script) if ln.startswith("RANKS"))
+    assert json.loads(line.split(" ", 1)[1]) == [[12, [0, 1, 2, 3]], [12, [0, 1, 2, 3]]]
+    # the ML trajectory is removed, no temporary file is left: the saved start alone
+    (saved,) = (tmp_path / "ck").iterdir()
+    assert saved.name.startswith("clean_ml_") and saved.suffix == ".json"

@@ -18,7 +18,7 @@ from ase.io import jsonio
 from philicity import calculators, ml_then_dft
 from philicity.config import settings_hash
 from philicity.files import read_json
-from philicity.jobs.mpi import is_master, write_json
+from philicity.jobs.mpi import is_master, write_atoms, write_json
 from philicity.relax import Outcome, relax, single_point
 
 
@@ -160,8 +160,9 @@ def relax_structure(atoms: Atoms, settings: dict, options: dict | None, outdir: 
     with its lattice) a bulk cell with the configured calculator and optimizer, to
     ``fmax_eV_A`` (default ``relax.fmax_eV_A``) in at most ``relax.steps``;
     ``restart``: a .gpw of these atoms whose wave functions start the first SCF;
-    ``hessian``: BFGS's initial Hessian; ``first_positions`` (with it): where the first
-    step goes, kept if it lowers the energy (:class:`philicity.relax.GuardedBFGS`). An SCF
+    ``hessian``: BFGS's initial Hessian; ``first_positions`` (with it): a proposed first
+    step, taken if the start's forces point along it and kept if it lowers the energy
+    (:class:`philicity.relax.GuardedBFGS`). An SCF
     failure is retried with safer settings, continuing from the checkpoint.
 
     With GPAW the wave functions of the last checkpoint frame are kept beside it
@@ -204,7 +205,6 @@ def ml_relaxed_file(atoms: Atoms, make_ml_calc: Callable[[], Calculator], ml: di
     kept), saved once as ``{folder}/{stem}_ml_{geometry hash}.json`` (the start's hash);
     returns the path. ``make_ml_calc`` builds the ML calculator, only if the file is not
     there yet."""
-    from ase.io import write
     from ase.parallel import world
 
     path = folder / f"{stem}_ml_{geometry_digest(atoms)}.json"
@@ -213,11 +213,8 @@ def ml_relaxed_file(atoms: Atoms, make_ml_calc: Callable[[], Calculator], ml: di
                                    folder / f"{stem}_ml.traj")
         relaxed = out.atoms.copy()
         relaxed.calc = None
+        write_atoms(path, relaxed)  # rank 0, not collective
         if is_master():
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.json")
-            write(tmp, relaxed, format="json")
-            tmp.replace(path)
             (folder / f"{stem}_ml.traj").unlink(missing_ok=True)
         world.barrier()  # every rank reads the file next
     return str(path)

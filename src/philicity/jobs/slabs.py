@@ -148,10 +148,11 @@ def relax_clean_slab(terminations_json: str | Path, termination: int, settings: 
     """Relax one clean slab (bottom layers fixed) with DFT from its bulk-terminated cut.
 
     With ``ml`` (the ml-then-dft strategy) the ML model relaxes the cut first (seconds),
-    and the DFT relaxation's first step goes from the cut to that geometry, kept only if
-    DFT's energy falls (:class:`philicity.relax.GuardedBFGS`), with the ML model's
-    Hessian there (eV/A^2) as BFGS's initial Hessian instead of ASE's stiff 70 eV/A^2
-    identity; both saved beside the checkpoint. The path and the answer stay DFT's."""
+    and the DFT relaxation's first step goes from the cut to that geometry where DFT's
+    forces at the cut point along it, kept only if DFT's energy falls
+    (:class:`philicity.relax.GuardedBFGS`), with the ML model's Hessian there (eV/A^2) as
+    BFGS's initial Hessian instead of ASE's stiff 70 eV/A^2 identity; both saved beside
+    the checkpoint. The path and the answer stay DFT's."""
     outdir = ensure_dir(outdir)
     terms = read_json(terminations_json)
     entry = termination_of(terms, termination)
