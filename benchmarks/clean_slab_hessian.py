@@ -43,8 +43,11 @@ STARTS = ("default", "ml")
 
 
 def prepare(name: str, miller: str, settings: dict, work: Path) -> Path:
-    """check_candidate and select_termination of the shipped coating (kept when done)."""
+    """check_candidate and select_termination of the shipped coating or, if there is no
+    such coating, anode metal (kept when done)."""
     cif = ROOT / "structures" / "coatings" / f"{name}.cif"
+    if not cif.exists():
+        cif = ROOT / "structures" / "anodes" / f"{name}.cif"
     folder = work / name / miller
     folder.mkdir(parents=True, exist_ok=True)
     terms = folder / "terminations.json"

@@ -25,6 +25,14 @@ OPTIMIZERS = {"BFGS": BFGS, "FIRE": FIRE, "LBFGS": LBFGS}
 # promised a descent) was wrong, not SCF noise (the presets converge energies to < 1 meV).
 ENERGY_RISE_TOLERANCE_EV = 2e-3
 
+# A supplied first geometry (an ML model's relaxed cut) is worth a force call only where it
+# promises more than this (eV): far from the minimum, where BFGS's own capped steps need
+# many. Measured on clean slabs (fast preset, docs/fast-path.md): VN(001)'s cut, 1.02 eV
+# above CHGNet's geometry in DFT, took 14 steps with it (16 from the ML Hessian at the
+# cut); Al(100), Ag(100) and Na(100), nearly relaxed as cut (0.011, 0.042 and 0.073 eV
+# promised), took 3, 2 and 3 steps with it and 2, 2 and 3 without.
+FIRST_STEP_MIN_GAIN_EV = 0.1
+
 
 def _free_energy(atoms: Atoms) -> float:
     """The energy whose gradient the forces are (GPAW's free energy with smearing)."""
@@ -59,9 +67,10 @@ class GuardedBFGS(BFGS):
 
     ``first_positions`` (N x 3, A): a first step proposed from elsewhere, e.g. the ML
     model's relaxed geometry (the supplied Hessian then being the model's there). It is
-    taken only if the start's forces point along it, F.d > 0 (``first_step_predicted_eV``
-    = -F.d/2, the energy change by the trapezoid rule if it ends where the forces
-    vanish), else BFGS takes its own step. Taken and kept: BFGS starts there afresh from
+    taken only if the start's forces point along it and promise a real gain,
+    ``first_step_predicted_eV`` = -F.d/2 < -``first_step_min_gain_eV`` (the energy change
+    by the trapezoid rule if it ends where the forces vanish), else BFGS takes its own
+    step. Taken and kept: BFGS starts there afresh from
     the supplied Hessian. Taken and rejected (the energy rose): the geometry, not the
     Hessian, was wrong, and BFGS starts afresh from the start with the supplied Hessian.
     Either way the long first step is no curvature pair, and the guard above holds for
@@ -70,7 +79,8 @@ class GuardedBFGS(BFGS):
 
     def __init__(self, atoms: Atoms, hessian: np.ndarray,
                  tolerance_eV: float = ENERGY_RISE_TOLERANCE_EV,
-                 first_positions: np.ndarray | None = None, **kwargs):
+                 first_positions: np.ndarray | None = None,
+                 first_step_min_gain_eV: float = FIRST_STEP_MIN_GAIN_EV, **kwargs):
         super().__init__(atoms, **kwargs)
         n = self.optimizable.ndofs()
         self.H0 = np.array(hessian, dtype=float).reshape(n, n)  # BFGS updates it in place
@@ -82,6 +92,7 @@ class GuardedBFGS(BFGS):
         self.first_x = None if first_positions is None else np.array(first_positions).ravel()
         self.first_step: str | None = None
         self.first_step_predicted_eV: float | None = None
+        self.first_step_min_gain_eV = first_step_min_gain_eV
 
     def update(self, pos, forces, pos0, forces0):
         """BFGS's update, skipped where the step's curvature s.y is not positive (s the
@@ -136,13 +147,14 @@ class GuardedBFGS(BFGS):
         return super().step()
 
     def _take_first(self, pos: np.ndarray, gradient: np.ndarray) -> bool:
-        """Whether the proposed first step ``d`` from ``pos`` (the start) goes downhill:
-        g.d / 2 < 0 (eV), the trapezoid rule with the gradient ``g`` there and none at
-        the end. The supplied Hessian is not used: it is the model's at the far end, and
-        over a long step its quadratic model is no guide."""
+        """Whether the proposed first step ``d`` from ``pos`` (the start) goes downhill by
+        more than ``first_step_min_gain_eV``: g.d / 2 (eV), the trapezoid rule with the
+        gradient ``g`` there and none at the end. The supplied Hessian is not used: it is
+        the model's at the far end, and over a long step its quadratic model is no guide."""
         d = self.first_x - pos
         self.first_step_predicted_eV = float(0.5 * gradient @ d)
-        self.first_step = "taken" if self.first_step_predicted_eV < 0 else "not_taken"
+        gain = -self.first_step_predicted_eV
+        self.first_step = "taken" if gain > self.first_step_min_gain_eV else "not_taken"
         return self.first_step == "taken"
 
     def _step_from_before(self) -> None:
@@ -276,6 +288,7 @@ def relax(
     save_state: Callable[[], object] | None = None,
     cell: bool = False,
     first_positions: np.ndarray | None = None,
+    first_step_min_gain_eV: float = FIRST_STEP_MIN_GAIN_EV,
 ) -> Outcome:
     """Relax ``atoms`` (respecting their constraints) to ``fmax_eV_A`` in at most ``steps``.
 
@@ -283,8 +296,8 @@ def relax(
     times the identity (ignored by the other optimizers), dropped for ASE's own the first
     time a step raises the energy (:class:`GuardedBFGS`; ``extra["hessian_fallback_step"]``).
     ``first_positions`` (with ``hessian``): where the first step goes (an ML model's
-    relaxed geometry), taken if predicted downhill and kept if it lowers the energy
-    (``extra["first_step"]``).
+    relaxed geometry), taken if predicted more than ``first_step_min_gain_eV`` downhill
+    and kept if it lowers the energy (``extra["first_step"]``).
 
     Each step is appended to ``checkpoint`` (an ASE trajectory). If it already
     holds a relaxation from the same start (atoms, positions and cell), the
@@ -331,7 +344,8 @@ def relax(
     if cell:
         opt = OPTIMIZERS[optimizer](FrechetCellFilter(atoms), logfile=logfile)
     elif hessian is not None and optimizer == "BFGS":
-        opt = GuardedBFGS(atoms, hessian, logfile=logfile, first_positions=first_positions)
+        opt = GuardedBFGS(atoms, hessian, logfile=logfile, first_positions=first_positions,
+                          first_step_min_gain_eV=first_step_min_gain_eV)
     else:
         opt = OPTIMIZERS[optimizer](atoms, logfile=logfile)
     if resumed and not cell and hasattr(opt, "_replay_trajectory"):

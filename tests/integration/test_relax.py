@@ -236,3 +236,29 @@ def test_a_step_of_negative_curvature_leaves_the_hessian_as_it_was(slab):
     assert np.array_equal(opt.state.hessian, np.eye(n) * 2.0)
     opt.update(pos0 + s, -3.0 * s, pos0, forces0)  # against it: s.y = +0.03 eV
     assert opt.state.hessian[-1, -1] == pytest.approx(3.0)  # the secant curvature y/s
+
+
+def test_a_first_step_that_promises_little_is_not_taken(slab, tmp_path):
+    """A proposal a quarter of the way to the minimum promises less than the minimum gain
+    when that is set above it: BFGS takes its own steps, exactly those it takes with no
+    proposal; with the gain set below it, the same proposal is taken."""
+    minimum = relax(slab, EMT(), 0.005, 300, tmp_path / "min.traj").atoms
+    near = slab.positions + 0.25 * (minimum.positions - slab.positions)
+    free = [i for i in range(len(slab)) if i not in slab.constraints[0].index]
+    h = ml_then_dft.ml_hessian(slab, EMT(), free)
+    probe = slab.copy()
+    probe.calc = EMT()
+    gain = 0.5 * float(np.ravel(probe.get_forces()) @ np.ravel(near - slab.positions))  # F.d/2
+    assert 0 < gain
+    kwargs = {"hessian": h, "first_positions": near}
+    above = relax(slab, EMT(), 0.01, 300, tmp_path / "above.traj", **kwargs,
+                  first_step_min_gain_eV=gain * 1.1)
+    below = relax(slab, EMT(), 0.01, 300, tmp_path / "below.traj", **kwargs,
+                  first_step_min_gain_eV=gain * 0.9)
+    plain = relax(slab, EMT(), 0.01, 300, tmp_path / "plain.traj", hessian=h)
+    assert above.extra["first_step"] == "not_taken"
+    assert above.extra["first_step_predicted_eV"] == pytest.approx(-gain)
+    assert above.steps == plain.steps
+    assert np.allclose(above.atoms.positions, plain.atoms.positions, atol=1e-8)
+    assert below.extra["first_step"] == "taken"
+    assert np.allclose(read(tmp_path / "below.traj", "1").positions, near)
