@@ -278,6 +278,13 @@ INTERFACE_RULES = ("scan_interface", "relax_interface", "compute_adhesion")
 # An interface's DFT relative to its coating's site chain, before its size is known:
 # on Na/Ag(100) and Na/Al(100) (fast preset) 6.4 / 13.1 and 1.6 / 3.6 minutes
 INTERFACE_SHARE = 0.5
+# The jobs whose outputs put a coating's chains into the DAG (its candidate check and the
+# two checkpoints after it) run before any DFT job: they take seconds, and a chain
+# Snakemake does not know yet cannot be started first. With priority 0 they waited
+# behind the first-resolved coating's DFT: in the README's first run Ag(100)'s chain, the
+# longest, started 6 minutes after Al(100)'s.
+GATES = ("check_candidate", "select_termination", "find_sites")
+GATE_PRIORITY = 1e9  # above any chain's one-core seconds
 
 
 def priority(rule: str, settings: Mapping, paths: Iterable[str] = (),
@@ -287,12 +294,15 @@ def priority(rule: str, settings: Mapping, paths: Iterable[str] = (),
     surface (sized from its inputs); for an interface's scan, :data:`INTERFACE_SHARE` of
     its coating's site chain; for the interface's later DFT, its own estimate and the
     charge-density difference's (so an interface whose scan has run is finished before
-    new chains start); 0 for every other job. Among ready jobs the longest chain then
-    starts first (a heavy coating's clean slab and interface before a light one's, its
-    sites right after its clean slab), and the references and reports fill the cores
-    left: the critical-path schedule that ``benchmarks/screen_cost.py`` simulates."""
+    new chains start); :data:`GATE_PRIORITY` for the :data:`GATES`; 0 for every other
+    job. Among ready jobs the longest chain then starts first (a heavy coating's clean
+    slab and interface before a light one's, its sites right after its clean slab), and
+    the references and reports fill the cores left: the critical-path schedule that
+    ``benchmarks/screen_cost.py`` simulates."""
     paths = [str(p) for p in paths]
     wildcards = dict(wildcards or {})
+    if rule in GATES:
+        return GATE_PRIORITY
     if rule in SITE_CHAIN:
         return round(sum(dft_seconds(r, settings, paths, wildcards)
                          for r in SITE_CHAIN[SITE_CHAIN.index(rule):]), 1)

@@ -193,3 +193,6 @@ def test_priority_puts_the_heavier_surface_chain_first(tmp_path, fast):
         pytest.approx(0.5 * clean["Ag"], abs=0.1))
     assert resources.priority("compute_bulk", settings, [], {}) == 0.0
     assert resources.priority("report_metal", settings, [], {}) == 0.0
+    # the jobs that put a coating's chains into the DAG go before any chain
+    for gate in ("check_candidate", "select_termination", "find_sites"):
+        assert resources.priority(gate, settings, [], {}) > 1000 * clean["Ag"]

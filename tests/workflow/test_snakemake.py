@@ -133,6 +133,10 @@ def test_emt_screen_end_to_end_with_a_broken_cif(emt_local_run):
         found = re.search(r"^    priority: (\S+)$", body, flags=re.MULTILINE)
         priorities.setdefault(rule, set()).add(float(found[1]) if found else 0.0)
     assert min(priorities["relax_clean_slab"]) > 0 and min(priorities["scan_interface"]) > 0
+    # the candidate checks and checkpoints, which reveal each coating's chains, go first
+    chains = max(max(priorities[r]) for r in ("relax_clean_slab", "scan_interface"))
+    for gate in ("check_candidate", "select_termination", "find_sites"):
+        assert min(priorities[gate]) > chains, gate
     assert priorities["report_metal"] == {0.0}
     # nothing left to do, and a rerun keeps the finished results
     before = (tmp_path / "results/sites/Al.csv").stat().st_mtime

@@ -23,6 +23,7 @@ rule check_candidate:
         preflight_error=lambda w: None if w.kind == "anodes" else COATINGS[w.name].error,
         cif=lambda w: str(cif_of(w.kind, w.name)),
         out_json=lambda w, output: output[0],
+    priority: dft_priority("check_candidate")
     resources:
         mem_mb=1000,
         runtime=5,

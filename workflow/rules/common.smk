@@ -106,7 +106,8 @@ def dft_tasks(rule):
 def dft_priority(rule):
     """Snakemake priority of a DFT rule's job: the estimated seconds of the chain of DFT
     jobs it heads, from the system size in its inputs (philicity.resources.priority), so
-    that the longest chain starts first."""
+    that the longest chain starts first; above every chain for the jobs that reveal a
+    coating's chains (its candidate check and the checkpoints)."""
 
     def value(wildcards, input):
         return dft_cost.priority(rule, ALL_SETTINGS, list(input), dict(wildcards.items()))

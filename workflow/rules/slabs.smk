@@ -20,6 +20,7 @@ checkpoint select_termination:
         structure_path=_bulk_path,
         out_json=lambda w, output: output[0],
     threads: dft_tasks("select_termination")
+    priority: dft_priority("select_termination")
     resources:
         **dft_resources("select_termination"),
     conda:
@@ -41,6 +42,7 @@ checkpoint find_sites:
         candidate=lambda w: candidate_file(w.kind, w.name),
         terminations_json=lambda w, input: input[0],
         out_json=lambda w, output: output[0],
+    priority: dft_priority("find_sites")
     resources:
         mem_mb=1000,
         runtime=10,
