@@ -1,5 +1,5 @@
-"""What the benchmark scripts share: the code version of a row, the CSV they write, and
-the finished calculations of a screen they read."""
+"""What the benchmark scripts share: the shipped CIFs, the code version of a row, the CSV
+they write, and the finished calculations of a screen they read."""
 
 from __future__ import annotations
 
@@ -21,6 +21,13 @@ def code_version() -> str:
                               text=True).stdout.strip()
     return git("rev-parse", "--short", "HEAD") + ("+" if git("status", "--porcelain",
                                                              "src") else "")
+
+
+def shipped_cif(name: str, *kinds: str) -> Path:
+    """``structures/{kind}/{name}.cif`` for the first of ``kinds`` (``anodes``,
+    ``coatings``) that ships it, else the last kind's path (so an error names it)."""
+    paths = [ROOT / "structures" / kind / f"{name}.cif" for kind in kinds]
+    return next((p for p in paths if p.exists()), paths[-1])
 
 
 def write_rows(path: Path, rows: list[dict]) -> None:

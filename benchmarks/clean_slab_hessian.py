@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench_common import code_version, write_rows
+from bench_common import code_version, shipped_cif, write_rows
 
 from philicity.launch import one_blas_thread  # stdlib only: runs before numpy loads
 
@@ -45,9 +45,7 @@ STARTS = ("default", "ml")
 def prepare(name: str, miller: str, settings: dict, work: Path) -> Path:
     """check_candidate and select_termination of the shipped coating or, if there is no
     such coating, anode metal (kept when done)."""
-    cif = ROOT / "structures" / "coatings" / f"{name}.cif"
-    if not cif.exists():
-        cif = ROOT / "structures" / "anodes" / f"{name}.cif"
+    cif = shipped_cif(name, "coatings", "anodes")
     folder = work / name / miller
     folder.mkdir(parents=True, exist_ok=True)
     terms = folder / "terminations.json"

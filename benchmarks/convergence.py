@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench_common import shipped_cif
+
 from philicity.launch import one_blas_thread  # stdlib only: runs before numpy loads
 
 one_blas_thread(os.environ)
@@ -52,7 +54,7 @@ def binding_energy(coating: str, miller: str, metal: str, site_name: str, height
                    settings: dict) -> tuple[float, int, str, float]:
     """E_b (eV), atoms in the slab, its k-point mesh and wall time (s) at one setting."""
     start = time.perf_counter()
-    bulk = structures.read_structure(ROOT / "structures" / "coatings" / f"{coating}.cif")
+    bulk = structures.read_structure(shipped_cif(coating, "coatings"))
     sl = settings["slab"]
     raw = slabs.generate_terminations(bulk, slabs.str_to_miller(miller),
                                       sl["min_thickness_A"], sl["vacuum_A"])
@@ -73,12 +75,6 @@ def binding_energy(coating: str, miller: str, metal: str, site_name: str, height
     return e_b, len(slab), "x".join(map(str, mesh)), time.perf_counter() - start
 
 
-def _cif(name: str) -> Path:
-    """The shipped CIF of ``name``: an anode metal, else a coating (EMT tests use Au)."""
-    anode = ROOT / "structures" / "anodes" / f"{name}.cif"
-    return anode if anode.exists() else ROOT / "structures" / "coatings" / f"{name}.cif"
-
-
 def work_of_adhesion(coating: str, miller: str, metal: str, metal_miller: str,
                      settings: dict) -> tuple[float, int, float]:
     """W_ad (J/m^2) of the smallest metal/coating interface within the preset's bounds,
@@ -86,9 +82,10 @@ def work_of_adhesion(coating: str, miller: str, metal: str, metal_miller: str,
     start = time.perf_counter()
     ic, sl, calc = settings["interface"], settings["slab"], settings["calculator"]
     found = interfaces.build_interfaces(
-        structures.read_structure(_cif(metal)),
+        # the metal an anode, else a coating (EMT tests use Au)
+        structures.read_structure(shipped_cif(metal, "anodes", "coatings")),
         slabs.str_to_miller(metal_miller),
-        structures.read_structure(ROOT / "structures" / "coatings" / f"{coating}.cif"),
+        structures.read_structure(shipped_cif(coating, "coatings")),
         slabs.str_to_miller(miller), coating_shift=None, **interfaces.settings_bounds(ic))
     best = found[0]
     atoms = interfaces.interface_atoms(best["interface"], (0.0, 0.0), ic["vacuum_A"],

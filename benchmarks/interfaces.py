@@ -30,7 +30,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench_common import code_version, write_rows
+from bench_common import code_version, shipped_cif, write_rows
 
 from philicity.launch import one_blas_thread  # stdlib only: runs before numpy loads
 
@@ -60,24 +60,18 @@ def load(preset: str, stage: str, calculator: str | None = None,
     return settings, ml, config["wetting"]
 
 
-def structure(kind: str, name: str) -> Path:
-    """A shipped CIF: ``kind`` (anodes or coatings) first, then the coatings."""
-    path = ROOT / "structures" / kind / f"{name}.cif"
-    return path if path.exists() else ROOT / "structures" / "coatings" / f"{name}.cif"
-
-
 def prepare(metal: str, spec: str, settings: dict, work: Path) -> tuple[Path, Path]:
     """The metal's bulk record and the coating facet's terminations (kept when done)."""
     bulk = work / metal / "bulk" / "record.json"
     if not bulk.exists():
-        jobs.compute_bulk(structure("anodes", metal), metal, settings, bulk.parent,
+        jobs.compute_bulk(shipped_cif(metal, "anodes", "coatings"), metal, settings, bulk.parent,
                           work / metal / "bulk.traj")
     name, miller = spec.split(":")
     folder = work / name / miller
     folder.mkdir(parents=True, exist_ok=True)
     terms = folder / "terminations.json"
     if not terms.exists():
-        cif = structure("coatings", name)
+        cif = shipped_cif(name, "coatings")
         jobs.check_candidate(cif, name, settings, folder / "candidate.json")
         jobs.select_termination(folder / "candidate.json", cif, miller, settings, terms)
     return bulk, terms
@@ -90,7 +84,7 @@ def run_path(terms: Path, bulk: Path, metal: str, stage: str, args) -> None:
     t = read_json(terms)
     if t["status"] != "ok":
         raise SystemExit(f"{terms}: {t['reason']}")
-    cif = structure("coatings", t["name"])
+    cif = shipped_cif(t["name"], "coatings")
     d = terms.parent / stage
     metal_miller = "".join(map(str, settings["interface"]["metal_miller"][0]))
     jobs.scan_interface(terms, cif, bulk, metal, metal_miller, t["selected"][0], settings,
