@@ -79,8 +79,12 @@ def prepare(metal: str, spec: str, settings: dict, work: Path) -> tuple[Path, Pa
 
 def run_path(terms: Path, bulk: Path, metal: str, stage: str, args) -> None:
     """One path: scan, interface, adhesion of the selected termination and the preset's
-    first metal facet."""
-    settings, ml, _ = load(args.preset, stage, args.calculator, args.ml)
+    first metal facet; ``dft_at_ml`` escalates as the workflow does
+    (``interface.escalate_within_J_m2``, ``--sigma-lv`` or the config's sigma_lv)."""
+    settings, ml, wetting_config = load(args.preset, stage, args.calculator, args.ml)
+    within = settings["interface"].get("escalate_within_J_m2", 0)
+    escalation = {"within_J_m2": within, "sigma_lv_J_m2": args.sigma_lv or wetting.
+                  surface_tension_for(metal, wetting_config).sigma_J_m2} if within else None
     t = read_json(terms)
     if t["status"] != "ok":
         raise SystemExit(f"{terms}: {t['reason']}")
@@ -92,16 +96,17 @@ def run_path(terms: Path, bulk: Path, metal: str, stage: str, args) -> None:
     jobs.relax_interface(d / "scan.json", settings, d / "interface",
                          d / "checkpoints" / "interface.traj")
     jobs.compute_adhesion(d / "scan.json", d / "interface", bulk, settings, d / "adhesion",
-                          d / "checkpoints" / "adhesion", ml=ml)
+                          d / "checkpoints" / "adhesion", ml=ml, escalation=escalation)
 
 
 def scf_iterations(folder: Path) -> int:
     """DFT SCF iterations of one path: the registry scan's single points, the interface
-    (its relaxation, or none: its single point is the scan's) and the separated parts."""
+    (its relaxation, or none: its single point is the scan's), the separated parts and,
+    for an escalated interface, its relaxation and its parts relaxed."""
     scan = read_json(folder / "scan.json")
     total = sum(p.get("scf_iterations") or 0 for p in scan.get("scan", []))
     total += read_json(folder / "interface" / "record.json").get("scf_iterations") or 0
-    for part in sorted((folder / "adhesion").glob("*/record.json")):
+    for part in sorted((folder / "adhesion").rglob("*/record.json")):
         total += read_json(part).get("scf_iterations") or 0
     return total
 
@@ -115,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--calculator", help="instead of the preset's (emt: a quick check)")
     ap.add_argument("--ml", help="ML calculator instead of the config's (emt: a quick check)")
     ap.add_argument("--sigma-lv", type=float, help="liquid surface tension (J/m^2) of the "
-                    "regimes; default: the config's wetting section")
+                    "regimes and the escalation; default: the config's wetting section")
     ap.add_argument("--workdir", type=Path, default=Path("benchmark_interfaces"))
     ap.add_argument("--csv", type=Path,
                     default=ROOT / "docs" / "benchmarks" / "interfaces.csv")
@@ -138,6 +143,7 @@ def main(argv: list[str] | None = None) -> None:
         started = time.perf_counter()
         given = [f"--{k}={v}" for k, v in (("calculator", args.calculator), ("ml", args.ml))
                  if v]
+        given += [f"--sigma-lv={args.sigma_lv}"] if args.sigma_lv else []
         procs = [subprocess.Popen([sys.executable, __file__, "--metal", args.metal,
                                    "--preset", args.preset, *given, "--one", str(terms),
                                    str(bulk), s]) for s in todo]
@@ -151,6 +157,8 @@ def main(argv: list[str] | None = None) -> None:
                    "status": rec["status"], "scf_iterations": scf_iterations(
                        terms.parent / stage), "W_ad_J_m2": w_ad,
                    "W_sep_J_m2": rec.get("W_sep_J_m2"), "regime": regime,
+                   "escalated": rec.get("escalated", ""),
+                   "W_ad_at_ml_J_m2": rec.get("W_ad_at_ml_J_m2"),
                    "sigma_lv_J_m2": round(sigma, 4), "flags": "; ".join(rec.get("flags", [])),
                    "preset": args.preset, "philicity": versions()["philicity"],
                    "commit": code_version()}

@@ -188,7 +188,10 @@ def settings(config: dict, schema: dict | None = None) -> dict:
 
 # Keys that change how a result is reached, not the result: left out of the hash.
 # (The top-level ``parallel`` section, ranks and launcher, is no setting at all.)
-UNHASHED = {"calculator": ("scf_retries", "parallel")}
+UNHASHED = {"calculator": ("scf_retries", "parallel"),
+            # which interfaces get the dft_relaxed path too: a tracked param of the W_ad
+            # jobs, which keep their parts (docs/fast-path.md)
+            "interface": ("escalate_within_J_m2",)}
 # Keys added after screens were run, left out of the hash at the value that reproduces
 # those screens, so that their results keep their settings hash (and are not recomputed).
 HASHED_UNLESS = {"calculator": {"dispersion": "none", "setups": {},

@@ -85,12 +85,23 @@ def versions() -> dict[str, str]:
     return out
 
 
+def interface_record_path(adhesion_json: str | Path, adhesion: dict) -> Path:
+    """The record of the interface whose energy an adhesion record (``adhesion``, read
+    from ``adhesion_json``) uses: the one it names (an interface escalated to a DFT
+    relaxation, ``interface_record``), else ``relaxed/record.json`` beside its folder."""
+    adhesion_json = Path(adhesion_json)
+    if adhesion.get("interface_record"):
+        return adhesion_json.parent / adhesion["interface_record"]
+    return adhesion_json.parent.parent / "relaxed" / "record.json"
+
+
 def collect_database(records: Iterable[str | Path], db_path: str | Path) -> int:
     """Write every JSON record (and its structure) into one ASE database, atomically.
 
     Returns the number of rows. Records whose structure is missing (failed
     candidates) are stored as empty Atoms with their status. Records in subfolders
-    of a record's folder (the separated slabs of a W_ad calculation) come along.
+    of a record's folder (the separated slabs of a W_ad calculation, an escalated
+    interface's relaxation and its slabs) come along.
     """
     from ase.db import connect
     from ase.db.core import reserved_keys
@@ -103,7 +114,8 @@ def collect_database(records: Iterable[str | Path], db_path: str | Path) -> int:
     n = 0
     with connect(tmp, append=False) as db:
         paths = {Path(r) for r in records}
-        paths |= {sub for r in list(paths) for sub in Path(r).parent.glob("*/record.json")}
+        paths |= {sub for r in list(paths) for pattern in ("*/record.json", "*/*/record.json")
+                  for sub in Path(r).parent.glob(pattern)}
         for rec_path in sorted(map(str, paths)):
             rec = read_json(rec_path)
             # the structure the record names (records written before they named it: final.extxyz)

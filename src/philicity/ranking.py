@@ -61,8 +61,10 @@ def interface_rows(adhesions: list[dict], sigma_J_m2: float | None,
             "termination": rec.get("termination", ""), "sigma_lv_J_m2": sigma,
             "metal_surface_energy_J_m2": rec.get("metal_surface_energy_J_m2"),
             "status": status,
-            # dft_relaxed, or dft_at_ml: DFT single points at ML geometries
-            "interface_stage": rec.get("interface_stage", ""),
+            # dft_relaxed, or dft_at_ml: DFT single points at ML geometries; "dft_relaxed
+            # (escalated)": at ML geometries W_ad lay too near a regime boundary
+            "interface_stage": rec.get("interface_stage", "")
+            + (" (escalated)" if rec.get("escalated") else ""),
             "polar_termination": bool(rec.get("polar_termination", False)),
         })
     df = pd.DataFrame(rows, columns=INTERFACE_COLUMNS)

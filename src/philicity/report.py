@@ -35,6 +35,7 @@ from ase import Atoms
 from matplotlib.figure import Figure
 
 from philicity import wetting
+from philicity.files import interface_record_path
 
 # dtypes of the tables' text columns that look like numbers ("001" is a facet)
 TEXT_COLUMNS = {"miller": str, "coating_miller": str, "metal_miller": str, "coating": str,
@@ -524,9 +525,9 @@ def load_metal(metal: str, tables: dict[str, str | Path], site_summaries: Iterab
             continue
         for path in map(Path, listed.get("adhesion", [])):
             adhesion = _read_json(path)
-            relaxed = path.parent.parent / "relaxed" / "record.json"
             if adhesion is None:
                 continue
+            relaxed = interface_record_path(path, adhesion)
             data.records.append(adhesion)
             label = (f"({adhesion.get('miller')}) t{adhesion.get('termination')} | "
                      f"{metal}({adhesion.get('metal_miller')})")

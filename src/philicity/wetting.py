@@ -82,3 +82,19 @@ def surface_tension_for(metal: str, wetting: dict) -> SurfaceTension:
                               f"{temperature or MELTING_POINT_K[metal]} K", False)
     return SurfaceTension(None, f"none shipped for {metal}: set wetting.sigma_lv_J_m2",
                           False)
+
+
+def regime_boundary_near(w_ad_J_m2: float, sigma_J_m2: float, within_J_m2: float) -> str | None:
+    """The Young–Dupré regime boundary that ``w_ad_J_m2`` lies within ``within_J_m2`` of
+    (all J/m^2), described, or None: W_ad = 2 sigma_lv (complete wetting against
+    wetting) and W_ad = sigma_lv (theta = 90 deg, wetting against non-wetting). An
+    estimate of W_ad closer than its own error to one of them does not settle the regime."""
+    if sigma_J_m2 <= 0:
+        raise ValueError("sigma_lv must be positive")
+    for factor, between in ((2.0, "complete wetting / wetting"),
+                            (1.0, "wetting / non-wetting")):
+        boundary = factor * sigma_J_m2
+        if abs(w_ad_J_m2 - boundary) <= within_J_m2:
+            return (f"W_ad {w_ad_J_m2:.4f} J/m^2 within {within_J_m2} of the {between} "
+                    f"boundary ({factor:g} sigma_lv = {boundary:.4f} J/m^2)")
+    return None

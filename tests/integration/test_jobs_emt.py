@@ -383,6 +383,66 @@ def test_w_ad_at_ml_geometries_never_uses_a_part_above_its_cut(tmp_path, root, s
     assert rec["status"] == "failed" and "coating as cut: SCF not converged" in rec["reason"]
 
 
+def test_w_ad_near_a_regime_boundary_escalates_to_the_relaxed_path(tmp_path, root, settings,
+                                                                   monkeypatch):
+    """dft_at_ml with interface.escalate_within_J_m2: W_ad at ML geometries within the
+    margin of a regime boundary sends the interface on to the dft_relaxed path (DFT
+    relaxation from the ML geometry, parts relaxed with DFT), whose W_ad the record
+    carries with the ML one and the reason; far from every boundary nothing more is
+    computed; a rerun keeps every finished part; the charge-density difference and the
+    report find the escalated interface. The "ML" relaxations stop at 0.3 eV/A, so the
+    relaxed path has steps to take."""
+    from philicity.files import interface_record_path
+    from philicity.jobs import interfaces as job
+
+    s = _ag_film_on_al100(tmp_path, root, settings, registry_grid=1, stage="dft_at_ml",
+                          window_eV=0.1)
+    s["relax"] = {**s["relax"], "fmax_eV_A": 0.02, "steps": 200}
+    ml = {"calculator": {"name": "emt"}, "fmax_eV_A": 0.3, "steps": 100}
+    jobs.scan_interface(tmp_path / "terminations.json", tmp_path / "Al.cif",
+                        tmp_path / "bulk/record.json", "Ag", "100", 0, s,
+                        tmp_path / "scan.json", tmp_path / "ck/scan.json", ml=ml)
+    jobs.relax_interface(tmp_path / "scan.json", s, tmp_path / "relaxed",
+                         tmp_path / "ck/iface.traj")
+
+    def adhesion(folder, sigma):
+        return jobs.compute_adhesion(tmp_path / "scan.json", tmp_path / "relaxed",
+                                     tmp_path / "bulk/record.json", s, tmp_path / folder,
+                                     tmp_path / "ck" / folder, ml=ml,
+                                     escalation={"within_J_m2": 0.05, "sigma_lv_J_m2": sigma})
+    at_ml = adhesion("far", 10.0)  # W_ad far below sigma_lv: non-wetting, settled
+    assert at_ml["status"] == "ok" and at_ml["interface_stage"] == "dft_at_ml"
+    assert "escalated" not in at_ml and not (tmp_path / "far/escalated").exists()
+    w_ml = at_ml["W_ad_J_m2"]
+    near = adhesion("near", (w_ml + 0.03) / 2)  # 0.03 below the complete-wetting boundary
+    assert near["status"] == "ok" and near["interface_stage"] == "dft_relaxed"
+    assert near["W_ad_at_ml_J_m2"] == pytest.approx(w_ml)
+    assert near["W_sep_at_ml_J_m2"] == pytest.approx(at_ml["W_sep_J_m2"])
+    assert "complete wetting / wetting boundary" in near["escalated"]
+    escalated = read_json(tmp_path / "near/escalated/interface/record.json")
+    assert escalated["initial_hessian"] == "ml" and escalated["steps"] > 0
+    assert escalated["relax_converged"] and escalated["energy_eV"] < read_json(
+        tmp_path / "scan.json")["energy_eV"]  # relaxed below the ML geometry's energy
+    assert near["E_interface_eV"] == pytest.approx(escalated["energy_eV"])
+    for part in ("metal", "coating", "metal_unstrained"):
+        rec = read_json(tmp_path / f"near/escalated/{part}/record.json")
+        assert rec["interface_stage"] == "dft_relaxed" and "ml_steps" not in rec
+    assert near["W_ad_J_m2"] >= w_ml - 1e-6  # a relaxed interface binds more
+    assert interface_record_path(tmp_path / "near/record.json", near) == (
+        tmp_path / "near/escalated/interface/record.json")
+    assert interface_record_path(tmp_path / "far/record.json", at_ml) == (
+        tmp_path / "relaxed/record.json")
+    # a rerun (a kill after the record, or a changed sigma_lv) computes nothing again
+    calls = []
+    monkeypatch.setattr(job, "relax_structure", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(job, "slab_single_point", lambda *a, **k: calls.append(a))
+    assert adhesion("near", (w_ml + 0.03) / 2)["W_ad_J_m2"] == near["W_ad_J_m2"]
+    assert calls == []
+    # the database takes the escalated interface and its parts along
+    n = collect_database([tmp_path / "near/record.json"], tmp_path / "calc.db")
+    assert n == 1 + 3 + 4  # the record, its parts at ML geometries, the escalated four
+
+
 def test_a_registry_whose_scf_failed_is_named_in_the_scan(tmp_path, root, settings,
                                                           monkeypatch):
     """The lowest registry is chosen among those that converged; one whose single point

@@ -167,6 +167,12 @@ def test_interface_rows_angles_and_best_interface():
     broken = {**_adhesion("Pb", 0.44), "metal_surface_energy_J_m2": -0.05}
     rows = ranking.interface_rows([broken, _adhesion("C", math.nan)], None, dft_sigma=True)
     assert rows["theta_deg"].isna().all() and rows["wetting_regime"].isna().all()
+    # an interface escalated from ML geometries to the DFT relaxations says so
+    escalated = {**_adhesion("Pb", 0.44), "interface_stage": "dft_relaxed",
+                 "escalated": "W_ad 0.3874 J/m^2 within 0.07 of ..."}
+    stages = ranking.interface_rows([escalated, {**_adhesion("C", 0.08),
+                                                 "interface_stage": "dft_at_ml"}], 0.2)
+    assert list(stages["interface_stage"]) == ["dft_at_ml", "dft_relaxed (escalated)"]
 
 
 def test_ranking_uses_theta_and_names_a_missing_interface():

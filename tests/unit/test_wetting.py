@@ -2,6 +2,7 @@
 
 import pytest
 
+from philicity import wetting
 from philicity.wetting import MELTING_POINT_K, contact_angle, sigma_lv
 
 
@@ -68,3 +69,15 @@ def test_surface_tension_for_follows_the_wetting_section():
     assert melt.sigma_J_m2 == pytest.approx(sigma_lv("Li")) and "453.65 K" in melt.source
     none = surface_tension_for("Al", {})
     assert none.sigma_J_m2 is None and not none.from_dft_film and "Al" in none.source
+
+
+def test_regime_boundary_near_names_the_boundary_within_the_margin():
+    # sigma 0.2: boundaries at 0.4 (complete wetting) and 0.2 (theta = 90 deg)
+    assert "complete wetting / wetting" in wetting.regime_boundary_near(0.38, 0.2, 0.05)
+    assert "(2 sigma_lv = 0.4000 J/m^2)" in wetting.regime_boundary_near(0.44, 0.2, 0.05)
+    assert "wetting / non-wetting" in wetting.regime_boundary_near(0.17, 0.2, 0.05)
+    assert wetting.regime_boundary_near(0.30, 0.2, 0.05) is None  # 0.1 from both
+    assert wetting.regime_boundary_near(0.46, 0.2, 0.05) is None
+    assert wetting.regime_boundary_near(0.38, 0.2, 0.0) is None  # margin 0: never
+    with pytest.raises(ValueError):
+        wetting.regime_boundary_near(0.3, 0.0, 0.05)

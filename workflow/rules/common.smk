@@ -74,6 +74,21 @@ def ml_settings():
     return lambda wildcards, output: ml
 
 
+def escalation_of(metal):
+    """The W_ad jobs' escalation param (philicity.jobs.compute_adhesion): the margin
+    around the wetting regimes' boundaries and ``metal``'s sigma_lv (None: each row's DFT
+    film energy), or None where no interface is at ML geometries or the margin is 0.
+    Tracked: changing either reruns the W_ad jobs, which keep their finished parts."""
+    interface = ALL_SETTINGS["interface"]
+    within = interface.get("escalate_within_J_m2", 0)
+    if STRATEGY == "dft" or interface["stage"] != "dft_at_ml" or not within:
+        return None
+    from philicity.wetting import surface_tension_for
+
+    return {"within_J_m2": within,
+            "sigma_lv_J_m2": surface_tension_for(metal, config["wetting"]).sigma_J_m2}
+
+
 def settings_of(stage):
     """The settings param of ``stage``'s jobs, derived from the output and so not tracked
     by Snakemake's params trigger: the output path already carries the hash of every

@@ -80,6 +80,7 @@ rule compute_adhesion:
         outdir=lambda w, output: Path(output[0]).parent,
         checkpoint_dir=lambda w, output: f"{_interface_checkpoints(w)}/adhesion",
         ml=ml_settings(),
+        escalation=lambda w: escalation_of(w.metal),
     threads: dft_tasks("compute_adhesion")
     priority: dft_priority("compute_adhesion")
     resources:

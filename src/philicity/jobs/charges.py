@@ -11,7 +11,7 @@ from ase.io import jsonio
 
 from philicity import charges, interfaces, ranking
 from philicity.config import settings_hash
-from philicity.files import atomic_write_text, read_json, versions
+from philicity.files import atomic_write_text, interface_record_path, read_json, versions
 from philicity.jobs.dft import calc_settings, slab_single_point
 from philicity.jobs.mpi import is_master, write_json
 from philicity.jobs.records import ensure_dir, structure_of, termination_options
@@ -167,7 +167,8 @@ def charge_transfer(site_summary: str | Path, settings: dict, outdir: str | Path
             continue
         folder = path.parent.parent
         scan = read_json(folder / "scan.json")
-        atoms = structure_of(folder / "relaxed" / "record.json")
+        iface_json = interface_record_path(path, adhesion)
+        atoms = structure_of(iface_json)
         atoms.set_tags(jsonio.decode(scan["atoms"]).get_tags())
         lower = atoms.get_tags() != interfaces.FILM_TAG  # the coating below the film
         label = (f"interface_{adhesion['miller']}_t{adhesion['termination']}_"
@@ -177,8 +178,8 @@ def charge_transfer(site_summary: str | Path, settings: dict, outdir: str | Path
         # relaxation's, or under dft_at_ml the scan's single point of the chosen
         # registry) and, under dft_at_ml, the coating's and the film's as cut from it
         # (compute_adhesion's single points for W_sep)
-        at_ml = scan.get("interface_stage") == "dft_at_ml"
-        saved = {"combined": (folder if at_ml else folder / "relaxed") / charges.DENSITY_FILE}
+        at_ml = adhesion.get("interface_stage", scan.get("interface_stage")) == "dft_at_ml"
+        saved = {"combined": (folder if at_ml else iface_json.parent) / charges.DENSITY_FILE}
         if at_ml:
             saved.update(lower=path.parent / "coating" / charges.DENSITY_FILE,
                          upper=path.parent / "metal" / charges.DENSITY_FILE)

@@ -18,6 +18,7 @@ from philicity import (
     ml_then_dft,
     slabs,
     structures,
+    wetting,
 )
 from philicity.config import settings_hash
 from philicity.files import read_json, versions
@@ -282,7 +283,7 @@ def _initial_energy(rec: dict, part_dir: Path) -> float | None:
 def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
                      bulk_json: str | Path, settings: dict, outdir: str | Path,
                      checkpoint_dir: str | Path, options: dict | None = None,
-                     ml: dict | None = None) -> AdhesionRecord:
+                     ml: dict | None = None, escalation: dict | None = None) -> AdhesionRecord:
     """W_ad of the relaxed interface, the strain energy of the metal film and the DFT
     surface energy of the (unstrained) metal film.
 
@@ -294,6 +295,13 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
     single point at an ML geometry) each part is relaxed with the ML model (``ml``)
     instead of DFT and gets a DFT single point there, the film and the coating also one
     as cut (for W_sep): every energy is DFT's, every geometry the ML model's.
+
+    ``escalation`` (``{"within_J_m2": x, "sigma_lv_J_m2": s}``; s None: the film's DFT
+    surface energy) sends a ``dft_at_ml`` interface whose W_ad lies within x of a
+    Young–Dupré regime boundary on to the ``dft_relaxed`` path, in ``outdir/escalated``:
+    the interface relaxed with DFT from its ML geometry (ML Hessian), the parts cut from
+    it relaxed with DFT. Its record is that path's (``interface_stage`` dft_relaxed) with
+    ``escalated`` (why) and the W_ad and W_sep at ML geometries.
     """
     outdir, checkpoint_dir = ensure_dir(outdir), Path(checkpoint_dir)
     scan = read_json(scan_json)
@@ -308,31 +316,110 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
         return finish(outdir, record("adhesion", None, settings, **fields,
                                      status=iface_rec["status"], reason=iface_rec["reason"]),
                       None)
-    relaxed = structure_of(Path(interface_dir) / "record.json")
     start = jsonio.decode(scan["atoms"])  # carries the tags and the fixed layers
-    relaxed.set_tags(start.get_tags())
-    relaxed.set_constraint(start.constraints)
-    metal, coating = interfaces.separate(relaxed)
-    unstrained = interfaces.unstrain(metal, np.asarray(scan["film_vectors_A"]))
     stage = iface_rec.get("interface_stage", "dft_relaxed")
-    fields["interface_stage"] = stage
     # built at the first part that needs it: a resumed job whose parts are kept loads no model
     ml_calc = functools.cache(lambda: calculators.make_calculator(ml["calculator"], "slab"))
+    adhesion = functools.partial(_adhesion, scan=scan, bulk=read_json(bulk_json),
+                                 settings=settings, options=options, fields=fields,
+                                 ml=ml, ml_calc=ml_calc)
+    rec = adhesion(_as_started(structure_of(Path(interface_dir) / "record.json"), start),
+                   iface_rec, stage, outdir, checkpoint_dir)
+    why = escalation_reason(rec, stage, escalation)
+    if why is not None:
+        at_ml = rec
+        interface, iface_rec = _relax_escalated(start, scan, settings, options, ml_calc,
+                                                outdir / "escalated" / "interface",
+                                                checkpoint_dir / "escalated")
+        if iface_rec["status"] != "ok":  # the ML geometries' answer stays, flagged
+            rec["flags"] = [*rec["flags"], f"escalated ({why}): {iface_rec['reason']}"]
+        else:
+            rec = adhesion(_as_started(interface, start), iface_rec, "dft_relaxed",
+                           outdir / "escalated", checkpoint_dir / "escalated")
+            rec.update(escalated=why, interface_record="escalated/interface/record.json",
+                       W_ad_at_ml_J_m2=at_ml.get("W_ad_J_m2"),
+                       W_sep_at_ml_J_m2=at_ml.get("W_sep_J_m2"))
+    write_json(outdir / "record.json", rec)
+    return rec
+
+
+def escalation_reason(rec: dict, stage: str, escalation: dict | None) -> str | None:
+    """Why an adhesion record at ML geometries goes on to the dft_relaxed path (its W_ad
+    within ``escalation["within_J_m2"]`` of a regime boundary), or None."""
+    if stage != "dft_at_ml" or not escalation or rec.get("W_ad_J_m2") is None:
+        return None
+    sigma = escalation.get("sigma_lv_J_m2") or rec.get("metal_surface_energy_J_m2")
+    if sigma is None or sigma <= 0:
+        return None
+    return wetting.regime_boundary_near(rec["W_ad_J_m2"], sigma, escalation["within_J_m2"])
+
+
+def _as_started(atoms: Atoms, start: Atoms) -> Atoms:
+    """``atoms`` (an interface geometry) with the scan start's tags (which atoms are the
+    film) and fixed layers."""
+    atoms.set_tags(start.get_tags())
+    atoms.set_constraint(start.constraints)
+    return atoms
+
+
+def _kept_outcome(part_dir: Path, key: dict, settings: dict) -> Outcome | None:
+    """The outcome a killed job finished before in ``part_dir`` (same key), or None."""
+    prev = read_json(part_dir / "record.json") if (part_dir / "record.json").exists() else {}
+    if (prev.get("settings_hash") != settings_hash(settings)
+            or read_kept(part_dir / "key.json", key) is None):
+        return None
+    return Outcome(structure_of(part_dir / "record.json"), prev["energy_eV"],
+                   prev["fmax_eV_A"], steps=prev["steps"],
+                   relax_converged=prev["relax_converged"],
+                   scf_converged=prev["scf_converged"],
+                   extra={"energy_initial_eV": _initial_energy(prev, part_dir)})
+
+
+def _relax_escalated(start: Atoms, scan: dict, settings: dict, options: dict | None,
+                     ml_calc, folder: Path, checkpoint_dir: Path) -> tuple[Atoms, dict]:
+    """The interface of an escalated ``dft_at_ml`` record relaxed with DFT from its ML
+    geometry (``start``) with the ML model's Hessian there, in ``folder`` (kept: a rerun
+    reads it back); its structure (as written) and record."""
+    folder = ensure_dir(folder)
+    fields = {k: scan[k] for k in ("name", "miller", "termination", "metal", "metal_miller",
+                                   "registry", "area_A2")}
+    key = point_key(start, settings, options, stage="escalated")
+    kept = _kept_outcome(folder, key, settings)
+    if kept is not None:
+        return kept.atoms, read_json(folder / "record.json")
+    hessian = load_hessian(ml_hessian_file(start, ml_calc, checkpoint_dir, "interface"))
+    outcome = relax_structure(start, settings, options, folder,
+                              checkpoint_dir / "interface.traj", hessian=hessian)
+    rec = record("interface", outcome, settings, **fields, interface_stage="dft_relaxed",
+                 initial_hessian="ml")
+    if outcome.energy_eV is None:
+        rec.update(status="failed", reason="interface SCF did not converge")
+    else:  # for the interface's charge-density difference (jobs.charges)
+        charges.save_density(outcome.atoms.calc, folder / charges.DENSITY_FILE)
+    write_kept(folder / "key.json", key, {})
+    finish(folder, rec, outcome.atoms, checkpoint_dir / "interface.traj")
+    # as written (the parts' keys hold the geometry to the file's precision): a rerun
+    # reads the same
+    return structure_of(folder / "record.json"), rec
+
+
+def _adhesion(interface: Atoms, iface_rec: dict, stage: str, outdir: Path,
+              checkpoint_dir: Path, *, scan: dict, bulk: dict, settings: dict,
+              options: dict | None, fields: dict, ml: dict | None, ml_calc) -> dict:
+    """The adhesion record of ``interface`` (energy and convergence in ``iface_rec``):
+    its parts computed on ``stage``'s path in ``outdir/{part}``, and W_ad, W_sep, the
+    film's strain and surface energy from them."""
+    metal, coating = interfaces.separate(interface)
+    unstrained = interfaces.unstrain(metal, np.asarray(scan["film_vectors_A"]))
+    fields = {**fields, "interface_stage": stage}
     parts = {}
     for part, atoms in (("metal", metal), ("coating", coating),
                         ("metal_unstrained", unstrained)):
         part_dir = ensure_dir(outdir / part)
-        prev = read_json(part_dir / "record.json") if (part_dir / "record.json").exists() else {}
         # what the part's energies come from: its geometry as cut from this interface
         key = point_key(atoms, settings, options, stage=stage)
-        if (prev.get("settings_hash") == settings_hash(settings)
-                and read_kept(part_dir / "key.json", key) is not None):
-            # finished before a kill: not computed twice
-            parts[part] = Outcome(structure_of(part_dir / "record.json"), prev["energy_eV"],
-                                  prev["fmax_eV_A"], steps=prev["steps"],
-                                  relax_converged=prev["relax_converged"],
-                                  scf_converged=prev["scf_converged"],
-                                  extra={"energy_initial_eV": _initial_energy(prev, part_dir)})
+        if (kept := _kept_outcome(part_dir, key, settings)) is not None:
+            parts[part] = kept  # finished before a kill: not computed twice
             continue
         if stage == "dft_at_ml":
             out = _separated_at_ml(atoms, settings, options, ml_calc(), ml, part_dir,
@@ -352,7 +439,6 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
     # frozen: the parts exactly as they sit in the relaxed interface (the first frame of
     # their relaxation, or their single point as cut), for the work of separation
     frozen = {p: o.extra.get("energy_initial_eV", o.energy_eV) for p, o in parts.items()}
-    bulk = read_json(bulk_json)
     flags = [f"{p}: SCF not converged" for p, o in parts.items() if not o.scf_converged]
     flags += [f"{p} as cut: SCF not converged" for p in ("metal", "coating")
               if frozen[p] is None and energies[p] is not None]
@@ -371,16 +457,14 @@ def compute_adhesion(scan_json: str | Path, interface_dir: str | Path,
                  relaxed_part_above_cut_eV=above_cut,
                  E_interface_eV=iface_rec["energy_eV"],
                  **{f"E_{p}_eV": e for p, e in energies.items()})
-    if None in energies.values() or None in frozen.values():
-        rec.update(status="failed", reason="; ".join(flags))
+    if None in energies.values() or None in frozen.values() or iface_rec["energy_eV"] is None:
+        rec.update(status="failed", reason="; ".join(flags) or "interface SCF did not converge")
     else:
         rec.update(energetics.adhesion(
             iface_rec["energy_eV"], energies["metal"], energies["coating"], frozen["metal"],
             frozen["coating"], energies["metal_unstrained"], scan["area_A2"],
             len(unstrained), slabs.surface_area(unstrained), bulk.get("energy_per_atom_eV")))
-    write_json(outdir / "record.json", rec)
     return rec
-
 
 
 def _separated_at_ml(atoms: Atoms, settings: dict, options: dict | None, ml_calc, ml: dict,
