@@ -82,9 +82,9 @@ def run_path(terms: Path, bulk: Path, metal: str, stage: str, args) -> None:
     first metal facet; ``dft_at_ml`` escalates as the workflow does
     (``interface.escalate_within_J_m2``, ``--sigma-lv`` or the config's sigma_lv)."""
     settings, ml, wetting_config = load(args.preset, stage, args.calculator, args.ml)
-    within = settings["interface"].get("escalate_within_J_m2", 0)
-    escalation = {"within_J_m2": within, "sigma_lv_J_m2": args.sigma_lv or wetting.
-                  surface_tension_for(metal, wetting_config).sigma_J_m2} if within else None
+    if args.sigma_lv:
+        wetting_config = {**wetting_config, "sigma_lv_J_m2": {metal: args.sigma_lv}}
+    escalation = wetting.escalation_for(metal, settings["interface"], wetting_config)
     t = read_json(terms)
     if t["status"] != "ok":
         raise SystemExit(f"{terms}: {t['reason']}")

@@ -98,3 +98,15 @@ def regime_boundary_near(w_ad_J_m2: float, sigma_J_m2: float, within_J_m2: float
             return (f"W_ad {w_ad_J_m2:.4f} J/m^2 within {within_J_m2} of the {between} "
                     f"boundary ({factor:g} sigma_lv = {boundary:.4f} J/m^2)")
     return None
+
+
+def escalation_for(metal: str, interface: dict, wetting: dict) -> dict | None:
+    """What ``compute_adhesion`` escalates by (``escalation``) for ``metal``'s interfaces,
+    from the settings' ``interface`` section and the config's ``wetting`` section: the
+    margin (J/m^2) and sigma_lv (None: each row's DFT film energy); None where the
+    interfaces are not at ML geometries or the margin is 0."""
+    within = interface.get("escalate_within_J_m2", 0)
+    if interface.get("stage") != "dft_at_ml" or not within:
+        return None
+    return {"within_J_m2": within,
+            "sigma_lv_J_m2": surface_tension_for(metal, wetting).sigma_J_m2}

@@ -81,3 +81,17 @@ def test_regime_boundary_near_names_the_boundary_within_the_margin():
     assert wetting.regime_boundary_near(0.38, 0.2, 0.0) is None  # margin 0: never
     with pytest.raises(ValueError):
         wetting.regime_boundary_near(0.3, 0.0, 0.05)
+
+
+def test_escalation_for_takes_the_margin_and_the_metals_sigma():
+    at_ml = {"stage": "dft_at_ml", "escalate_within_J_m2": 0.07}
+    # Na at its melting point: 0.2405 (1 - 370.95 / 2503.7)^1.126 = 0.2008 J/m^2
+    shipped = wetting.escalation_for("Na", at_ml, {})
+    assert shipped["within_J_m2"] == 0.07
+    assert shipped["sigma_lv_J_m2"] == pytest.approx(0.2008, abs=1e-4)
+    assert wetting.escalation_for("Na", at_ml, {"sigma_lv_J_m2": {"Na": 0.3}}) == {
+        "within_J_m2": 0.07, "sigma_lv_J_m2": 0.3}
+    dft = wetting.escalation_for("Na", at_ml, {"sigma_from": "dft_surface_energy"})
+    assert dft == {"within_J_m2": 0.07, "sigma_lv_J_m2": None}  # each row's film energy
+    assert wetting.escalation_for("Na", {**at_ml, "escalate_within_J_m2": 0}, {}) is None
+    assert wetting.escalation_for("Na", {**at_ml, "stage": "dft_relaxed"}, {}) is None

@@ -79,14 +79,11 @@ def escalation_of(metal):
     around the wetting regimes' boundaries and ``metal``'s sigma_lv (None: each row's DFT
     film energy), or None where no interface is at ML geometries or the margin is 0.
     Tracked: changing either reruns the W_ad jobs, which keep their finished parts."""
-    interface = ALL_SETTINGS["interface"]
-    within = interface.get("escalate_within_J_m2", 0)
-    if STRATEGY == "dft" or interface["stage"] != "dft_at_ml" or not within:
-        return None
-    from philicity.wetting import surface_tension_for
+    from philicity.wetting import escalation_for
 
-    return {"within_J_m2": within,
-            "sigma_lv_J_m2": surface_tension_for(metal, config["wetting"]).sigma_J_m2}
+    if STRATEGY == "dft":
+        return None
+    return escalation_for(metal, ALL_SETTINGS["interface"], config["wetting"])
 
 
 def settings_of(stage):

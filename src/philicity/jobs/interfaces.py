@@ -258,17 +258,28 @@ def relax_interface(scan_json: str | Path, settings: dict, outdir: str | Path,
                      scf_converged=scan["scf_converged"],
                      relax_converged=scan.get("ml_relax_converged"), steps=0)
         return finish(outdir, rec, jsonio.decode(scan["atoms"]))
-    hessian = load_hessian(scan.get("hessian"))
     options = termination_options(options, scan.get("polar_termination", False))
-    outcome = relax_structure(jsonio.decode(scan["atoms"]), settings, options, outdir,
-                              checkpoint, restart=scan.get("gpw"), hessian=hessian)
+    outcome, rec = _relaxed_interface(jsonio.decode(scan["atoms"]), settings, options, outdir,
+                                      checkpoint, fields, load_hessian(scan.get("hessian")),
+                                      restart=scan.get("gpw"))
+    return finish(outdir, rec, outcome.atoms, checkpoint)
+
+
+def _relaxed_interface(start: Atoms, settings: dict, options: dict | None, outdir: Path,
+                       checkpoint: Path, fields: dict, hessian: np.ndarray | None,
+                       restart: str | None = None) -> tuple[Outcome, dict]:
+    """An interface relaxed with DFT from ``start`` (``hessian``: BFGS's initial one,
+    ``restart``: a .gpw whose wave functions start the first SCF) and its record (not yet
+    written), with its density kept in ``outdir`` for the charge-density difference."""
+    outcome = relax_structure(start, settings, options, outdir, checkpoint, restart=restart,
+                              hessian=hessian)
     rec = record("interface", outcome, settings, **fields,
                  initial_hessian="default" if hessian is None else "ml")
     if outcome.energy_eV is None:
         rec.update(status="failed", reason="interface SCF did not converge")
     else:  # for the interface's charge-density difference (jobs.charges)
         charges.save_density(outcome.atoms.calc, outdir / charges.DENSITY_FILE)
-    return finish(outdir, rec, outcome.atoms, checkpoint)
+    return outcome, rec
 
 
 def _initial_energy(rec: dict, part_dir: Path) -> float | None:
@@ -388,14 +399,9 @@ def _relax_escalated(start: Atoms, scan: dict, settings: dict, options: dict | N
     if kept is not None:
         return kept.atoms, read_json(folder / "record.json")
     hessian = load_hessian(ml_hessian_file(start, ml_calc, checkpoint_dir, "interface"))
-    outcome = relax_structure(start, settings, options, folder,
-                              checkpoint_dir / "interface.traj", hessian=hessian)
-    rec = record("interface", outcome, settings, **fields, interface_stage="dft_relaxed",
-                 initial_hessian="ml")
-    if outcome.energy_eV is None:
-        rec.update(status="failed", reason="interface SCF did not converge")
-    else:  # for the interface's charge-density difference (jobs.charges)
-        charges.save_density(outcome.atoms.calc, folder / charges.DENSITY_FILE)
+    outcome, rec = _relaxed_interface(start, settings, options, folder,
+                                      checkpoint_dir / "interface.traj",
+                                      {**fields, "interface_stage": "dft_relaxed"}, hessian)
     write_kept(folder / "key.json", key, {})
     finish(folder, rec, outcome.atoms, checkpoint_dir / "interface.traj")
     # as written (the parts' keys hold the geometry to the file's precision): a rerun
